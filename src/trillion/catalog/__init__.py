@@ -1,0 +1,140 @@
+"""The model catalog shipped with the package: one TOML file per model under ``models/``.
+
+Each file holds ``name``, ``display_name``, ``status`` (published | estimate | rumoured), optional
+``aliases``, the architecture as either ``[hf_config]`` (the keys of the model's Hugging Face
+``config.json``, read by `trillion.io.hf_config`) or ``[spec]`` (the fields of `ModelSpec`, for
+models with no transformers implementation), a ``[source]`` table and an ``[expected]`` table of
+what the source publishes, which the golden tests check (adding a model adds its test).
+
+``[expected]`` values: an int is an exact count (e.g. a Hugging Face safetensors total) that must
+match exactly; a string such as ``"671B"`` is a rounded figure, matched within half a unit of its
+last digit unless ``tolerance`` (a relative float) is given with a ``tolerance_note`` saying why the
+source's own figure is looser than its digits.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from trillion.errors import InputError, UnknownModelError
+from trillion.io.hf_config import spec_from_hf_dict
+from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
+
+Status = Literal["published", "estimate", "rumoured"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogEntry:
+    """One catalog model: its spec plus the provenance a report must print."""
+
+    name: str
+    display_name: str
+    status: Status
+    spec: ModelSpec
+    source: dict[str, Any]
+    expected: dict[str, Any]
+    aliases: tuple[str, ...] = ()
+    training: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+
+def _models_dir() -> Path:
+    return Path(str(resources.files("trillion.catalog") / "models"))
+
+
+def _build(cls: type, table: Any, where: str, key: str) -> Any:
+    if not isinstance(table, dict):
+        raise InputError(where, key, f"must be a table, got {table!r}")
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise InputError(where, f"{key}.{unknown[0]}", f"unknown key; expected one of {sorted(names)}")
+    try:
+        return cls(**table)
+    except TypeError as e:  # a missing required key
+        raise InputError(where, key, str(e)) from None
+
+
+def spec_from_table(table: Any, where: str, name: str) -> ModelSpec:
+    """A ``[spec]`` TOML table -> `ModelSpec` (attention ``kind`` "gqa" or "mla")."""
+    if not isinstance(table, dict):
+        raise InputError(where, "spec", "must be a table")
+    t = dict(table)
+    att = dict(t.pop("attention", None) or {})
+    kind = att.pop("kind", "gqa")
+    if kind not in ("gqa", "mla"):
+        raise InputError(where, "spec.attention.kind", f"must be 'gqa' or 'mla', got {kind!r}")
+    t["attention"] = _build(MLA if kind == "mla" else Attention, att, where, "spec.attention")
+    if "mlp" in t:
+        t["mlp"] = _build(MLP, t["mlp"], where, "spec.mlp")
+    else:
+        t["mlp"] = None
+    if "moe" in t:
+        moe = dict(t["moe"])
+        moe["expert"] = _build(MLP, moe.get("expert"), where, "spec.moe.expert")
+        for k in ("dense_layers",):
+            if k in moe:
+                moe[k] = tuple(moe[k])
+        t["moe"] = _build(MoE, moe, where, "spec.moe")
+    if "sliding_window_layers" in t:
+        t["sliding_window_layers"] = tuple(t["sliding_window_layers"])
+    t.setdefault("name", name)
+    return _build(ModelSpec, t, where, "spec").validate(where)
+
+
+def load_entry(path: Path) -> CatalogEntry:
+    """Parse and validate one catalog file."""
+    where = f"catalog/{path.name}"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise InputError(where, None, f"cannot parse: {e}") from None
+    name = data.get("name") or path.stem
+    for key in ("display_name", "status", "source", "expected"):
+        if key not in data:
+            raise InputError(where, key, "missing")
+    if data["status"] not in ("published", "estimate", "rumoured"):
+        raise InputError(where, "status", f"must be published, estimate or rumoured, got {data['status']!r}")
+    if ("hf_config" in data) == ("spec" in data):
+        raise InputError(where, "hf_config", "give exactly one of [hf_config] and [spec]")
+    if "hf_config" in data:
+        spec = spec_from_hf_dict(data["hf_config"], where, name)
+    else:
+        spec = spec_from_table(data["spec"], where, name)
+    return CatalogEntry(
+        name=name,
+        display_name=data["display_name"],
+        status=data["status"],
+        spec=spec,
+        source=data["source"],
+        expected=data["expected"],
+        aliases=tuple(data.get("aliases", ())),
+        training=data.get("training", {}),
+        path=where,
+    )
+
+
+@cache
+def catalog() -> dict[str, CatalogEntry]:
+    """Every catalog entry by canonical name (read once per process)."""
+    entries = [load_entry(p) for p in sorted(_models_dir().glob("*.toml"))]
+    return {e.name: e for e in entries}
+
+
+def _key(text: str) -> str:
+    return text.strip().lower().replace("_", "-").replace(" ", "-")
+
+
+def find(name: str) -> CatalogEntry:
+    """Look a model up by name or alias (case-, space- and underscore-insensitive)."""
+    wanted = _key(name)
+    for entry in catalog().values():
+        if wanted == _key(entry.name) or wanted in {_key(a) for a in entry.aliases}:
+            return entry
+    names = ", ".join(sorted(catalog()))
+    raise UnknownModelError(name, None, f"not a catalog model or a config.json path; catalog: {names}")

@@ -1,0 +1,592 @@
+"""A local Hugging Face ``config.json`` -> `ModelSpec`. Never touches the network.
+
+One builder per ``model_type``, each reading exactly the fields the transformers implementation
+reads, with the same defaults (transformers 5.x ``configuration_*.py``; the test suite instantiates
+the real models on the meta device and checks the counts agree). Anything missing, of the wrong
+type, or contradictory raises `InputError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trillion.errors import InputError
+from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
+
+_MISSING = object()
+
+
+class _Config:
+    """Typed reads from one config dict; every error names the file and the key."""
+
+    def __init__(self, data: dict[str, Any], where: str):
+        self.data = data
+        self.where = where
+
+    def fail(self, key: str | None, message: str) -> InputError:
+        return InputError(self.where, key, message)
+
+    def _get(self, keys: tuple[str, ...], default: Any) -> tuple[str, Any]:
+        found = [(k, self.data[k]) for k in keys if self.data.get(k) is not None]
+        if len({json.dumps(v) for _, v in found}) > 1:
+            desc = ", ".join(f"{k}={v!r}" for k, v in found)
+            raise self.fail(found[1][0], f"contradicts {found[0][0]}: {desc}")
+        if found:
+            return found[0]
+        if default is _MISSING:
+            raise self.fail(keys[0], "missing (required for this model_type)")
+        return keys[0], default
+
+    def int(self, *keys: str, default: Any = _MISSING, minimum: int = 1) -> Any:
+        key, value = self._get(keys, default)
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"must be an integer, got {value!r}")
+        if value < minimum:
+            raise self.fail(key, f"must be >= {minimum}, got {value}")
+        return value
+
+    def bool(self, *keys: str, default: Any = _MISSING) -> bool:
+        key, value = self._get(keys, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def str(self, *keys: str, default: Any = _MISSING) -> str:
+        key, value = self._get(keys, default)
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, got {value!r}")
+        return value
+
+    def int_list(self, key: str) -> tuple[int, ...]:
+        value = self.data.get(key) or []
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise self.fail(key, f"must be a list of integers, got {value!r}")
+        return tuple(value)
+
+    def head_dim(self, hidden: int, heads: int, default: Any = None) -> int:
+        """``head_dim`` if given (or a model-type default), else hidden / heads, which must divide."""
+        explicit = self.int("head_dim", default=default)
+        if explicit is not None:
+            return explicit
+        if hidden % heads:
+            raise self.fail(
+                "num_attention_heads",
+                f"hidden_size({hidden}) is not divisible by num_attention_heads({heads}) "
+                "and no head_dim is given",
+            )
+        return hidden // heads
+
+    def gated(self, key: str, default: str) -> tuple[bool, str]:
+        """(gated, activation) for GLU-style models whose act field names the gate activation."""
+        act = self.str(key, default=default)
+        family = "silu" if act in ("silu", "swish") else "gelu" if "gelu" in act else "relu"
+        return True, family
+
+
+def _layers(c: _Config) -> int:
+    return c.int("num_hidden_layers", "n_layer")
+
+
+def _sliding(
+    c: _Config, num_layers: int, rule: Callable[[int], bool] | None
+) -> tuple[int | None, tuple[int, ...]]:
+    """Sliding-window size and layers: from ``layer_types`` when given (transformers 5), else
+    from the model type's `rule` (which layers are local), else none."""
+    window = c.int("sliding_window", default=None, minimum=0) or None
+    types = c.data.get("layer_types")
+    if isinstance(types, list) and len(types) == num_layers:
+        layers = tuple(i for i, t in enumerate(types) if t == "sliding_attention")
+    elif rule is not None:
+        layers = tuple(i for i in range(num_layers) if rule(i))
+    else:
+        layers = ()
+    return (window, layers) if window and layers else (None, ())
+
+
+def _llama_like(
+    c: _Config,
+    name: str,
+    *,
+    qkv_bias: bool,
+    o_bias: bool,
+    qk_norm: str,
+    head_dim_default: Any = None,
+    norms: int = 2,
+    tied_default: bool = False,
+    mlp_bias: bool = False,
+    act_default: str = "silu",
+    window_rule: Callable[[int], bool] | None = None,
+    kv_default: int | None = None,
+) -> dict[str, Any]:
+    hidden = c.int("hidden_size")
+    heads = c.int("num_attention_heads")
+    layers = _layers(c)
+    # transformers' default when the key is absent: the reference model's value, or all heads
+    kv = c.int("num_key_value_heads", default=kv_default or heads)
+    if kv > heads or heads % kv:
+        absent = "" if "num_key_value_heads" in c.data else " (absent: transformers' default)"
+        raise c.fail(
+            "num_key_value_heads",
+            f"num_attention_heads({heads}) is not a multiple of num_key_value_heads({kv}){absent}",
+        )
+    head_dim = c.head_dim(hidden, heads, head_dim_default)
+    gated, act = c.gated("hidden_act", act_default)
+    window, window_layers = _sliding(c, layers, window_rule)
+    return dict(
+        name=name,
+        vocab_size=c.int("vocab_size"),
+        hidden_size=hidden,
+        num_layers=layers,
+        attention=Attention(
+            num_heads=heads,
+            num_kv_heads=kv,
+            head_dim=head_dim,
+            q_bias=qkv_bias,
+            k_bias=qkv_bias,
+            v_bias=qkv_bias,
+            o_bias=o_bias,
+            qk_norm=qk_norm,  # type: ignore[arg-type]
+        ),
+        mlp=MLP(
+            intermediate_size=c.int("intermediate_size"),
+            gated=gated,
+            activation=act,  # type: ignore[arg-type]
+            bias=mlp_bias,
+        ),
+        tied_embeddings=c.bool("tie_word_embeddings", default=tied_default),
+        norms_per_layer=norms,
+        sliding_window=window,
+        sliding_window_layers=window_layers,
+        max_context=c.int("max_position_embeddings", default=None),
+    )
+
+
+def _qwen_window(c: _Config) -> Callable[[int], bool] | None:
+    """Qwen2/3: with use_sliding_window, layers from max_window_layers on are local."""
+    if not c.bool("use_sliding_window", default=False):
+        return None
+    start = c.int("max_window_layers", default=28, minimum=0)
+    return lambda i: i >= start
+
+
+def _llama(c: _Config, name: str) -> ModelSpec:
+    bias = c.bool("attention_bias", default=False)
+    return ModelSpec(
+        **_llama_like(
+            c, name, qkv_bias=bias, o_bias=bias, qk_norm="none", mlp_bias=c.bool("mlp_bias", default=False)
+        )
+    )
+
+
+def _mistral_fields(c: _Config, name: str) -> dict[str, Any]:
+    # Mistral / Mixtral: a configured sliding window applies to every layer
+    return _llama_like(
+        c, name, qkv_bias=False, o_bias=False, qk_norm="none", window_rule=lambda i: True, kv_default=8
+    )
+
+
+def _mistral(c: _Config, name: str) -> ModelSpec:
+    return ModelSpec(**_mistral_fields(c, name))
+
+
+def _qwen2(c: _Config, name: str) -> ModelSpec:
+    return ModelSpec(
+        **_llama_like(
+            c, name, qkv_bias=True, o_bias=False, qk_norm="none", window_rule=_qwen_window(c), kv_default=32
+        )
+    )
+
+
+def _qwen3(c: _Config, name: str) -> ModelSpec:
+    bias = c.bool("attention_bias", default=False)
+    return ModelSpec(
+        **_llama_like(
+            c,
+            name,
+            qkv_bias=bias,
+            o_bias=bias,
+            qk_norm="head",
+            head_dim_default=128,
+            window_rule=_qwen_window(c),
+            kv_default=32,
+        )
+    )
+
+
+def _gemma2(c: _Config, name: str) -> ModelSpec:
+    bias = c.bool("attention_bias", default=False)
+    if c.data.get("sliding_window") is None:
+        c.data = {**c.data, "sliding_window": 4096}  # the Gemma2 default
+    fields = _llama_like(
+        c,
+        name,
+        qkv_bias=bias,
+        o_bias=bias,
+        qk_norm="none",
+        head_dim_default=256,
+        norms=4,
+        tied_default=True,
+        act_default="gelu_pytorch_tanh",
+        window_rule=lambda i: i % 2 == 0,  # Gemma2: even layers are local
+        kv_default=4,
+    )
+    return ModelSpec(**fields)
+
+
+def _moe_check(c: _Config, experts_key: str, experts: int, top_k: int) -> None:
+    if top_k > experts:
+        raise c.fail(
+            "num_experts_per_tok", f"top-k({top_k}) exceeds the number of experts {experts_key}({experts})"
+        )
+
+
+def _mixtral(c: _Config, name: str) -> ModelSpec:
+    fields = _mistral_fields(c, name)
+    experts = c.int("num_local_experts", default=8)
+    top_k = c.int("num_experts_per_tok", default=2)
+    _moe_check(c, "num_local_experts", experts, top_k)
+    # every Mixtral layer is MoE; intermediate_size is the width of one expert
+    fields.update(mlp=None, moe=MoE(num_experts=experts, top_k=top_k, expert=fields["mlp"]))
+    return ModelSpec(**fields)
+
+
+def _qwen_moe(c: _Config, name: str, *, qwen3: bool) -> ModelSpec:
+    if qwen3:
+        bias = c.bool("attention_bias", default=False)
+        fields = _llama_like(
+            c, name, qkv_bias=bias, o_bias=bias, qk_norm="head", window_rule=_qwen_window(c), kv_default=4
+        )
+    else:
+        bias = c.bool("qkv_bias", default=True)
+        fields = _llama_like(
+            c, name, qkv_bias=bias, o_bias=False, qk_norm="none", window_rule=_qwen_window(c), kv_default=16
+        )
+    experts = c.int("num_experts", default=128 if qwen3 else 60)
+    top_k = c.int("num_experts_per_tok", default=8 if qwen3 else 4)
+    _moe_check(c, "num_experts", experts, top_k)
+    step = c.int("decoder_sparse_step", default=1)
+    expert = MLP(
+        intermediate_size=c.int("moe_intermediate_size", default=768 if qwen3 else 1408),
+        gated=True,
+        activation=fields["mlp"].activation,
+    )
+    shared = None if qwen3 else c.int("shared_expert_intermediate_size", default=5632)
+    fields["moe"] = MoE(
+        num_experts=experts,
+        top_k=top_k,
+        expert=expert,
+        num_shared_experts=0 if qwen3 else 1,
+        shared_intermediate_size=shared,
+        shared_gate=not qwen3,
+        dense_layers=c.int_list("mlp_only_layers"),
+        sparse_step=step,
+        sparse_phase=step - 1,
+    )
+    return ModelSpec(**fields)
+
+
+def _deepseek(c: _Config, name: str, *, v3: bool) -> ModelSpec:
+    hidden = c.int("hidden_size")
+    heads = c.int("num_attention_heads")
+    layers = _layers(c)
+    bias = c.bool("attention_bias", default=False)
+    attention = MLA(
+        num_heads=heads,
+        # an explicit null means no query compression (DeepSeek-V2-Lite)
+        q_lora_rank=(
+            None
+            if "q_lora_rank" in c.data and c.data["q_lora_rank"] is None
+            else c.int("q_lora_rank", default=1536)
+        ),
+        kv_lora_rank=c.int("kv_lora_rank", default=512),
+        qk_nope_head_dim=c.int("qk_nope_head_dim", default=128),
+        qk_rope_head_dim=c.int("qk_rope_head_dim", default=64),
+        v_head_dim=c.int("v_head_dim", default=128),
+        bias=bias,
+    )
+    gated, act = c.gated("hidden_act", "silu")
+    moe = None
+    experts = c.int("n_routed_experts", default=256 if v3 else 64)
+    if experts:
+        top_k = c.int("num_experts_per_tok", default=8 if v3 else _MISSING)
+        _moe_check(c, "n_routed_experts", experts, top_k)
+        moe_width = c.int("moe_intermediate_size", default=2048 if v3 else 1407)
+        shared = c.int("n_shared_experts", default=1 if v3 else 2, minimum=0) or 0
+        freq = c.int("moe_layer_freq", default=1)
+        if freq != 1:
+            # transformers ignores moe_layer_freq; DeepSeek's own code tests i % freq == 0
+            raise c.fail("moe_layer_freq", f"only 1 is supported (transformers ignores it), got {freq}")
+        moe = MoE(
+            num_experts=experts,
+            top_k=top_k,
+            expert=MLP(intermediate_size=moe_width, gated=gated, activation=act),  # type: ignore[arg-type]
+            num_shared_experts=shared,
+            shared_intermediate_size=moe_width * shared if shared else None,
+            first_k_dense=c.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
+        )
+    return ModelSpec(
+        name=name,
+        vocab_size=c.int("vocab_size"),
+        hidden_size=hidden,
+        num_layers=layers,
+        attention=attention,
+        mlp=MLP(intermediate_size=c.int("intermediate_size"), gated=gated, activation=act),  # type: ignore[arg-type]
+        moe=moe,
+        tied_embeddings=c.bool("tie_word_embeddings", default=False),
+        max_context=c.int("max_position_embeddings", default=None),
+    )
+
+
+def _gpt2(c: _Config, name: str) -> ModelSpec:
+    hidden = c.int("n_embd", "hidden_size")
+    heads = c.int("n_head", "num_attention_heads")
+    if hidden % heads:
+        raise c.fail("n_head", f"n_embd({hidden}) is not divisible by n_head({heads})")
+    positions = c.int("n_positions", "max_position_embeddings", default=1024)
+    act = c.str("activation_function", default="gelu_new")
+    return ModelSpec(
+        name=name,
+        vocab_size=c.int("vocab_size", default=50257),
+        hidden_size=hidden,
+        num_layers=_layers(c),
+        attention=Attention(
+            num_heads=heads,
+            num_kv_heads=heads,
+            head_dim=hidden // heads,
+            q_bias=True,
+            k_bias=True,
+            v_bias=True,
+            o_bias=True,
+        ),
+        mlp=MLP(
+            intermediate_size=c.int("n_inner", default=4 * hidden),
+            gated=False,
+            activation="relu" if act == "relu" else "gelu",
+            bias=True,
+        ),
+        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        norm="layernorm",
+        norm_bias=True,
+        positions="learned",
+        num_position_embeddings=positions,
+        max_context=positions,
+    )
+
+
+def _gpt_neox(c: _Config, name: str) -> ModelSpec:
+    hidden = c.int("hidden_size")
+    heads = c.int("num_attention_heads")
+    if hidden % heads:
+        raise c.fail(
+            "num_attention_heads", f"hidden_size({hidden}) is not divisible by num_attention_heads({heads})"
+        )
+    bias = c.bool("attention_bias", default=True)
+    return ModelSpec(
+        name=name,
+        vocab_size=c.int("vocab_size"),
+        hidden_size=hidden,
+        num_layers=_layers(c),
+        attention=Attention(
+            num_heads=heads,
+            num_kv_heads=heads,
+            head_dim=hidden // heads,
+            q_bias=bias,
+            k_bias=bias,
+            v_bias=bias,
+            o_bias=bias,
+        ),
+        mlp=MLP(intermediate_size=c.int("intermediate_size"), gated=False, activation="gelu", bias=True),
+        tied_embeddings=c.bool("tie_word_embeddings", default=False),
+        norm="layernorm",
+        norm_bias=True,
+        max_context=c.int("max_position_embeddings", default=None),
+    )
+
+
+def _falcon(c: _Config, name: str) -> ModelSpec:
+    hidden = c.int("hidden_size")
+    heads = c.int("num_attention_heads", "n_head")
+    if hidden % heads:
+        raise c.fail(
+            "num_attention_heads", f"hidden_size({hidden}) is not divisible by num_attention_heads({heads})"
+        )
+    new_arch = c.bool("new_decoder_architecture", default=False)
+    if new_arch:
+        kv = c.int("num_kv_heads", default=heads)
+    else:
+        kv = 1 if c.bool("multi_query", default=True) else heads
+    if heads % kv:
+        raise c.fail("num_kv_heads", f"num_attention_heads({heads}) is not a multiple of {kv}")
+    parallel = c.bool("parallel_attn", default=True)
+    ln_parallel = c.int("num_ln_in_parallel_attn", default=2 if new_arch else None)
+    norms = 2 if (not parallel or ln_parallel == 2) else 1
+    bias = c.bool("bias", default=False)
+    alibi = c.bool("alibi", default=False)
+    return ModelSpec(
+        name=name,
+        vocab_size=c.int("vocab_size"),
+        hidden_size=hidden,
+        num_layers=_layers(c),
+        attention=Attention(
+            num_heads=heads,
+            num_kv_heads=kv,
+            head_dim=hidden // heads,
+            q_bias=bias,
+            k_bias=bias,
+            v_bias=bias,
+            o_bias=bias,
+        ),
+        mlp=MLP(
+            intermediate_size=c.int("ffn_hidden_size", default=4 * hidden),
+            gated=False,
+            activation="gelu",
+            bias=bias,
+        ),
+        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        norm="layernorm",
+        norm_bias=True,
+        norms_per_layer=norms,
+        positions="alibi" if alibi else "rotary",
+        max_context=c.int("max_position_embeddings", default=None),
+    )
+
+
+def _opt(c: _Config, name: str) -> ModelSpec:
+    hidden = c.int("hidden_size")
+    heads = c.int("num_attention_heads")
+    if hidden % heads:
+        raise c.fail(
+            "num_attention_heads", f"hidden_size({hidden}) is not divisible by num_attention_heads({heads})"
+        )
+    proj = c.int("word_embed_proj_dim", default=hidden)
+    if proj != hidden:
+        raise c.fail(
+            "word_embed_proj_dim", f"{proj} != hidden_size({hidden}): embedding projections are not supported"
+        )
+    if not c.bool("layer_norm_elementwise_affine", default=True):
+        raise c.fail("layer_norm_elementwise_affine", "false is not supported")
+    bias = c.bool("enable_bias", default=True)
+    positions = c.int("max_position_embeddings", default=2048)
+    act = c.str("activation_function", default="relu")
+    return ModelSpec(
+        name=name,
+        vocab_size=c.int("vocab_size"),
+        hidden_size=hidden,
+        num_layers=_layers(c),
+        attention=Attention(
+            num_heads=heads,
+            num_kv_heads=heads,
+            head_dim=hidden // heads,
+            q_bias=bias,
+            k_bias=bias,
+            v_bias=bias,
+            o_bias=bias,
+        ),
+        mlp=MLP(
+            intermediate_size=c.int("ffn_dim"),
+            gated=False,
+            activation="relu" if act == "relu" else "gelu",
+            bias=bias,
+        ),
+        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        norm="layernorm",
+        norm_bias=True,
+        final_norm=c.bool("do_layer_norm_before", default=True),
+        positions="learned",
+        num_position_embeddings=positions + 2,  # OPT offsets positions by 2
+        max_context=positions,
+    )
+
+
+def _bloom(c: _Config, name: str) -> ModelSpec:
+    hidden = c.int("hidden_size", "n_embed")
+    heads = c.int("n_head", "num_attention_heads")
+    if hidden % heads:
+        raise c.fail("n_head", f"hidden_size({hidden}) is not divisible by n_head({heads})")
+    return ModelSpec(
+        name=name,
+        vocab_size=c.int("vocab_size"),
+        hidden_size=hidden,
+        num_layers=_layers(c),
+        attention=Attention(
+            num_heads=heads,
+            num_kv_heads=heads,
+            head_dim=hidden // heads,
+            q_bias=True,
+            k_bias=True,
+            v_bias=True,
+            o_bias=True,
+        ),
+        mlp=MLP(intermediate_size=4 * hidden, gated=False, activation="gelu", bias=True),
+        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        norm="layernorm",
+        norm_bias=True,
+        embedding_norm=True,
+        positions="alibi",
+    )
+
+
+_BUILDERS: dict[str, Callable[[_Config, str], ModelSpec]] = {
+    "llama": _llama,
+    "mistral": _mistral,
+    "mixtral": _mixtral,
+    "qwen2": _qwen2,
+    "qwen2_moe": lambda c, n: _qwen_moe(c, n, qwen3=False),
+    "qwen3": _qwen3,
+    "qwen3_moe": lambda c, n: _qwen_moe(c, n, qwen3=True),
+    "deepseek_v2": lambda c, n: _deepseek(c, n, v3=False),
+    "deepseek_v3": lambda c, n: _deepseek(c, n, v3=True),
+    "kimi_k2": lambda c, n: _deepseek(c, n, v3=True),  # Kimi K2 ships DeepseekV3 weights/code
+    "gpt2": _gpt2,
+    "gpt_neox": _gpt_neox,
+    "falcon": _falcon,
+    "gemma2": _gemma2,
+    "opt": _opt,
+    "bloom": _bloom,
+}
+
+SUPPORTED_MODEL_TYPES = tuple(sorted(_BUILDERS))
+
+
+def spec_from_hf_dict(data: Any, where: str, name: str | None = None) -> ModelSpec:
+    """Build and validate a `ModelSpec` from an already-parsed config dict."""
+    if not isinstance(data, dict):
+        raise InputError(where, None, f"must hold a JSON object, got {type(data).__name__}")
+    c = _Config(data, where)
+    model_type = c.str("model_type")
+    builder = _BUILDERS.get(model_type)
+    if builder is None:
+        raise c.fail(
+            "model_type",
+            f"unsupported {model_type!r}; supported: {', '.join(SUPPORTED_MODEL_TYPES)}",
+        )
+    spec = builder(c, name or model_type)
+    return spec.validate(where)
+
+
+def load_hf_config(path: str | Path, name: str | None = None) -> ModelSpec:
+    """Read a local ``config.json`` (or a folder holding one) into a validated `ModelSpec`."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "config.json"
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(where, None, f"cannot read: {e.__class__.__name__}: {e}") from None
+    if not text.strip():
+        raise InputError(where, None, "is empty (expected a JSON object)")
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise InputError(where, None, f"is not valid JSON: {e}") from None
+    return spec_from_hf_dict(data, where, name or path.parent.name or None)

@@ -1,0 +1,84 @@
+"""Rich tables for the terminal: counts with SI prefixes, bytes with IEC prefixes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from trillion.count import ModelCount
+from trillion.count.bytes import WEIGHT_FORMATS
+from trillion.units import format_bytes, format_count
+
+
+def _kind(c: ModelCount) -> str:
+    spec = c.spec
+    a = spec.attention
+    att = {"mla": "MLA", "mha": "MHA", "gqa": f"GQA ({a.num_kv_heads} KV heads)", "mqa": "MQA"}[a.kind]
+    shape = f"{spec.num_layers} layers, d_model {spec.hidden_size}, {a.num_heads} heads, {att}"
+    if spec.is_encoder_decoder:
+        shape = (
+            f"encoder-decoder ({spec.num_encoder_layers}+{spec.num_layers} layers), "
+            + shape.split(", ", 1)[1]
+        )
+    if spec.moe is not None:
+        m = spec.moe
+        shared = f" + {m.num_shared_experts} shared" if m.num_shared_experts else ""
+        shape += f"; MoE {m.top_k} of {m.num_experts} experts{shared} in {len(spec.moe_layers)} layers"
+    return shape
+
+
+def model_tables(c: ModelCount, entry: Any | None) -> list[Any]:
+    """The renderables `trillion model` prints: a header, the counts, the parameter breakdown."""
+    out: list[Any] = []
+    title = entry.display_name if entry is not None else c.spec.name
+    header = Text(title, style="bold")
+    if entry is not None and entry.status != "published":
+        header.append(f"  [{entry.status}: see source notes]", style="yellow")
+    out.append(header)
+    out.append(Text(_kind(c), style="dim"))
+
+    t = Table(show_header=True, header_style="bold")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_column("exact", justify="right", style="dim")
+    active = c.active_params.total
+    t.add_row("total parameters", format_count(c.total_params), f"{c.total_params:,}")
+    t.add_row("active parameters / token", format_count(active), f"{active:,}")
+    t.add_row("embedding parameters", format_count(c.embedding_params), f"{c.embedding_params:,}")
+    t.add_row("non-embedding parameters", format_count(c.non_embedding_params), f"{c.non_embedding_params:,}")
+    s = c.seq_len
+    t.add_row(
+        f"forward FLOP / token (S={s}, {c.attention})",
+        f"{c.forward_flop_per_token:.3e}",
+        f"{c.forward_flop_per_token:,}",
+    )
+    t.add_row("  of which matmul", f"{c.forward_flop.get('matmul'):.3e}", "")
+    t.add_row("  of which attention", f"{c.forward_flop.get('attention'):.3e}", "")
+    t.add_row("training FLOP / token (3x forward)", f"{c.train_flop_per_token:.3e}", "")
+    t.add_row("  with full recompute (4x forward)", f"{c.train_flop_per_token_full_recompute:.3e}", "")
+    t.add_row("  6·N reference (N = active)", f"{c.six_n_flop_per_token:.3e}", "")
+    for name, n in c.weight_bytes.items():
+        bits = WEIGHT_FORMATS[name].bits_per_weight
+        t.add_row(f"weights, {name} ({bits:.3g} bits)", format_bytes(n), f"{n:,}")
+    for name, n in c.kv_cache_bytes_per_token.items():
+        if name in ("bf16", "fp8"):
+            t.add_row(f"KV cache / token, {name}", format_bytes(n), f"{n:,}")
+            t.add_row(f"KV cache at S={s}, {name}", format_bytes(n * s), "")
+    out.append(t)
+
+    b = Table(title="parameters by component", show_header=True, header_style="bold")
+    b.add_column("component")
+    b.add_column("total", justify="right")
+    b.add_column("active", justify="right")
+    b.add_column("share", justify="right")
+    for path, _ in sorted(c.params.children().items(), key=lambda kv: -kv[1]):
+        for sub, m in sorted(c.params.children(path).items(), key=lambda kv: -kv[1]):
+            b.add_row(
+                sub, format_count(m), format_count(c.active_params.get(sub)), f"{m / c.total_params:.1%}"
+            )
+    out.append(b)
+    if entry is not None:
+        out.append(Text(f"source: {entry.source.get('title', '')}", style="dim"))
+    return out

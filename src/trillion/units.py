@@ -1,0 +1,103 @@
+"""Units at the boundary: counts with SI suffixes in, SI counts and IEC bytes out.
+
+Counts (parameters, tokens, FLOP) print with decimal prefixes (k, M, B, T; B for billion, as the
+field writes model sizes), bytes with binary ones (KiB ... PiB). Each direction is one tested
+function. Physical units (bandwidth, energy) are parsed with pint in `trillion.units_pint` when a
+later module needs them; the core imports no pint.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from trillion.errors import InputError
+
+_SI_COUNT = {"": 0, "k": 3, "K": 3, "M": 6, "B": 9, "G": 9, "T": 12, "P": 15}
+_SI_SHOW = (("P", 15), ("T", 12), ("B", 9), ("M", 6), ("k", 3))
+_IEC_SHOW = (("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10))
+
+
+def parse_count(text: str | int, where: str, field: str | None = None) -> tuple[Decimal, Decimal]:
+    """``"1.04T"`` -> (1.04e12, 5e9): the value and half a unit of its last written digit.
+
+    Accepts ints, plain decimals, scientific notation (``3.8e25``) and SI suffixes k/M/B(=G)/T/P.
+    The second element is the rounding implied by the digits as written (0 for an int).
+    Separators ``_`` and ``,`` are ignored. Raises `InputError` naming `where` and `field`.
+    """
+    if isinstance(text, bool):
+        raise InputError(where, field, f"must be a count, got {text!r}")
+    if isinstance(text, int):
+        return Decimal(text), Decimal(0)
+    raw = str(text).strip().replace("_", "").replace(",", "")
+    suffix = raw[-1:] if raw[-1:] in _SI_COUNT and raw[-1:] != "" else ""
+    number = raw[: len(raw) - len(suffix)].strip()
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        raise InputError(where, field, f"not a count: {text!r} (e.g. 70B, 1.04T, 3.8e25)") from None
+    if not value.is_finite():
+        raise InputError(where, field, f"not a finite count: {text!r}")
+    scale = Decimal(10) ** _SI_COUNT[suffix]
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    half_unit = Decimal(5) * Decimal(10) ** (exponent - 1) * scale
+    return value * scale, half_unit
+
+
+def format_count(n: int | float, digits: int = 4) -> str:
+    """An SI string for a count: 405853388800 -> '405.9B', 1.04e12 -> '1.04T'.
+
+    `digits` significant digits, at least one decimal below 1000 of the unit.
+    """
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    for unit, exp in _SI_SHOW:
+        if n >= 10**exp:
+            v = n / 10**exp
+            return f"{sign}{_sig(v, digits)}{unit}"
+    return f"{sign}{_sig(n, digits) if isinstance(n, float) else n}"
+
+
+def format_bytes(n: int | float, digits: int = 3) -> str:
+    """An IEC string for bytes: 2**40 -> '1.00 TiB'; below 1 KiB, plain bytes."""
+    for unit, exp in _IEC_SHOW:
+        if n >= 2**exp:
+            return f"{_sig(n / 2**exp, digits, keep=True)} {unit}"
+    return f"{int(n)} B"
+
+
+def format_flop(n: int | float) -> str:
+    """FLOP in scientific notation, as the field writes them: '3.80e+25'."""
+    return f"{float(n):.3g}" if n < 1e4 else str(n)
+
+
+def _sig(v: float, digits: int, keep: bool = False) -> str:
+    """`v` with `digits` significant digits (at least one decimal when `keep`)."""
+    if v >= 10 ** (digits - 1):
+        return f"{v:.0f}" if not keep else f"{v:.0f}"
+    decimals = digits - 1 - (len(str(int(v))) - 1)
+    return f"{v:.{max(decimals, 1 if keep else 0)}f}"
+
+
+def parse_context_len(text: str | int, where: str = "--seq-len") -> int:
+    """A context length in tokens: ``4096``, ``"32k"`` (k = 1024, as "32k context" means 32768).
+
+    Raises `InputError` for anything that is not a positive whole number of tokens.
+    """
+    if isinstance(text, bool):
+        raise InputError(where, None, f"must be a positive number of tokens, got {text!r}")
+    raw = str(text).strip().replace("_", "")
+    scale = 1
+    if raw[-1:] in ("k", "K"):
+        raw, scale = raw[:-1], 1024
+    try:
+        value = Decimal(raw) * scale
+    except InvalidOperation:
+        raise InputError(
+            where, None, f"must be a number of tokens such as 4096 or 32k, got {text!r}"
+        ) from None
+    if not value.is_finite() or value <= 0 or value != value.to_integral_value():
+        raise InputError(where, None, f"must be a positive whole number of tokens, got {text!r}")
+    if value > 2**40:
+        raise InputError(where, None, f"{text!r} tokens is beyond any model's context (max 2^40)")
+    return int(value)
