@@ -64,6 +64,48 @@ def test_catalog_counts_equal_transformers(name, cfg):
     assert count_params(catalog()[name].spec).total == _hf_params(cfg)
 
 
+@pytest.mark.slow
+def test_encoder_decoder_moe_equals_switch_transformers():
+    """Switch-C's structure (encoder-decoder, cross-attention, T5 relative bias per stack,
+    top-1 experts in every FFN, untied head) against transformers' SwitchTransformers."""
+    import dataclasses
+
+    switch_c = catalog()["switch-c"].spec
+    small = dataclasses.replace(
+        switch_c,
+        vocab_size=300,
+        hidden_size=40,
+        num_layers=3,
+        num_encoder_layers=3,
+        attention=dataclasses.replace(switch_c.attention, num_heads=3, num_kv_heads=3, head_dim=8),
+        moe=dataclasses.replace(
+            switch_c.moe, num_experts=4, expert=dataclasses.replace(switch_c.moe.expert, intermediate_size=24)
+        ),
+    )
+    config = transformers.SwitchTransformersConfig(
+        vocab_size=300,
+        d_model=40,
+        d_kv=8,
+        d_ff=24,
+        num_layers=3,
+        num_decoder_layers=3,
+        num_heads=3,
+        num_experts=4,
+        num_sparse_encoder_layers=3,
+        num_sparse_decoder_layers=3,
+        relative_attention_num_buckets=32,
+        tie_word_embeddings=False,
+    )
+    with torch.device("meta"):
+        model = transformers.SwitchTransformersForConditionalGeneration(config)
+    hf_total = sum(p.numel() for p in model.parameters())
+    # transformers 5 unties encoder/decoder.embed_tokens from `shared` along with the head when
+    # tie_word_embeddings is false; Switch-C (like T5) feeds both stacks from one input table
+    copies = {n for n, _ in model.named_parameters() if n.endswith("embed_tokens.weight")}
+    assert copies == {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}
+    assert count_params(small).total == hf_total - 2 * 300 * 40
+
+
 # --- generated configs: every supported model_type -------------------------------------------
 
 
