@@ -19,13 +19,15 @@ $(VENV)/.test: $(VENV)/.core
 demo: $(VENV)/.core
 	$(VENV)/bin/trillion model qwen3-max
 
-## test: install the test extras and run the whole suite (pytest exit 5, no tests, fails)
-test: $(VENV)/.test
+## test: install the test extras, lint and type-check, run the whole suite
+## (pytest's exit code 5, "no tests collected", fails the target like any other failure)
+test: lint
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.test
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

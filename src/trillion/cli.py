@@ -83,7 +83,7 @@ def models(as_json: JsonFlag = False) -> None:
     from trillion.count.params import count_active_params, count_params
     from trillion.units import format_count
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in catalog().values():
         rows.append(
             {

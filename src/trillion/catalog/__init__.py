@@ -65,7 +65,10 @@ def spec_from_table(table: Any, where: str, name: str) -> ModelSpec:
     if not isinstance(table, dict):
         raise InputError(where, "spec", "must be a table")
     t = dict(table)
-    att = dict(t.pop("attention", None) or {})
+    att = t.pop("attention", None)
+    if not isinstance(att, dict):
+        raise InputError(where, "spec.attention", f"must be a table, got {att!r}")
+    att = dict(att)
     kind = att.pop("kind", "gqa")
     if kind not in ("gqa", "mla"):
         raise InputError(where, "spec.attention.kind", f"must be 'gqa' or 'mla', got {kind!r}")
@@ -75,13 +78,14 @@ def spec_from_table(table: Any, where: str, name: str) -> ModelSpec:
     else:
         t["mlp"] = None
     if "moe" in t:
+        if not isinstance(t["moe"], dict):
+            raise InputError(where, "spec.moe", f"must be a table, got {t['moe']!r}")
         moe = dict(t["moe"])
         moe["expert"] = _build(MLP, moe.get("expert"), where, "spec.moe.expert")
-        for k in ("dense_layers",):
-            if k in moe:
-                moe[k] = tuple(moe[k])
+        if isinstance(moe.get("dense_layers"), list):
+            moe["dense_layers"] = tuple(moe["dense_layers"])
         t["moe"] = _build(MoE, moe, where, "spec.moe")
-    if "sliding_window_layers" in t:
+    if isinstance(t.get("sliding_window_layers"), list):
         t["sliding_window_layers"] = tuple(t["sliding_window_layers"])
     t.setdefault("name", name)
     return _build(ModelSpec, t, where, "spec").validate(where)

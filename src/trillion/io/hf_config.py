@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trillion.errors import InputError
-from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
+from trillion.spec.model import MAX_DIM, MLA, MLP, Attention, ModelSpec, MoE
 
 _MISSING = object()
 
@@ -40,7 +40,7 @@ class _Config:
             raise self.fail(keys[0], "missing (required for this model_type)")
         return keys[0], default
 
-    def int(self, *keys: str, default: Any = _MISSING, minimum: int = 1) -> Any:
+    def get_int(self, *keys: str, default: Any = _MISSING, minimum: int = 1, maximum: int = MAX_DIM) -> Any:
         key, value = self._get(keys, default)
         if value is None:
             return None
@@ -50,21 +50,23 @@ class _Config:
             raise self.fail(key, f"must be an integer, got {value!r}")
         if value < minimum:
             raise self.fail(key, f"must be >= {minimum}, got {value}")
+        if value > maximum:
+            raise self.fail(key, f"{value} is implausibly large (> 2^32)")
         return value
 
-    def bool(self, *keys: str, default: Any = _MISSING) -> bool:
+    def get_bool(self, *keys: str, default: Any = _MISSING) -> bool:
         key, value = self._get(keys, default)
         if not isinstance(value, bool):
             raise self.fail(key, f"must be true or false, got {value!r}")
         return value
 
-    def str(self, *keys: str, default: Any = _MISSING) -> str:
+    def get_str(self, *keys: str, default: Any = _MISSING) -> str:
         key, value = self._get(keys, default)
         if not isinstance(value, str):
             raise self.fail(key, f"must be a string, got {value!r}")
         return value
 
-    def int_list(self, key: str) -> tuple[int, ...]:
+    def get_int_list(self, key: str) -> tuple[int, ...]:
         value = self.data.get(key) or []
         if not isinstance(value, list) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
@@ -74,7 +76,7 @@ class _Config:
 
     def head_dim(self, hidden: int, heads: int, default: Any = None) -> int:
         """``head_dim`` if given (or a model-type default), else hidden / heads, which must divide."""
-        explicit = self.int("head_dim", default=default)
+        explicit = self.get_int("head_dim", default=default)
         if explicit is not None:
             return explicit
         if hidden % heads:
@@ -87,13 +89,13 @@ class _Config:
 
     def gated(self, key: str, default: str) -> tuple[bool, str]:
         """(gated, activation) for GLU-style models whose act field names the gate activation."""
-        act = self.str(key, default=default)
+        act = self.get_str(key, default=default)
         family = "silu" if act in ("silu", "swish") else "gelu" if "gelu" in act else "relu"
         return True, family
 
 
 def _layers(c: _Config) -> int:
-    return c.int("num_hidden_layers", "n_layer")
+    return c.get_int("num_hidden_layers", "n_layer")
 
 
 def _sliding(
@@ -101,7 +103,7 @@ def _sliding(
 ) -> tuple[int | None, tuple[int, ...]]:
     """Sliding-window size and layers: from ``layer_types`` when given (transformers 5), else
     from the model type's `rule` (which layers are local), else none."""
-    window = c.int("sliding_window", default=None, minimum=0) or None
+    window = c.get_int("sliding_window", default=None, minimum=0) or None
     types = c.data.get("layer_types")
     if isinstance(types, list) and len(types) == num_layers:
         layers = tuple(i for i, t in enumerate(types) if t == "sliding_attention")
@@ -127,11 +129,11 @@ def _llama_like(
     window_rule: Callable[[int], bool] | None = None,
     kv_default: int | None = None,
 ) -> dict[str, Any]:
-    hidden = c.int("hidden_size")
-    heads = c.int("num_attention_heads")
+    hidden = c.get_int("hidden_size")
+    heads = c.get_int("num_attention_heads")
     layers = _layers(c)
     # transformers' default when the key is absent: the reference model's value, or all heads
-    kv = c.int("num_key_value_heads", default=kv_default or heads)
+    kv = c.get_int("num_key_value_heads", default=kv_default or heads)
     if kv > heads or heads % kv:
         absent = "" if "num_key_value_heads" in c.data else " (absent: transformers' default)"
         raise c.fail(
@@ -143,7 +145,7 @@ def _llama_like(
     window, window_layers = _sliding(c, layers, window_rule)
     return dict(
         name=name,
-        vocab_size=c.int("vocab_size"),
+        vocab_size=c.get_int("vocab_size"),
         hidden_size=hidden,
         num_layers=layers,
         attention=Attention(
@@ -157,32 +159,37 @@ def _llama_like(
             qk_norm=qk_norm,  # type: ignore[arg-type]
         ),
         mlp=MLP(
-            intermediate_size=c.int("intermediate_size"),
+            intermediate_size=c.get_int("intermediate_size"),
             gated=gated,
             activation=act,  # type: ignore[arg-type]
             bias=mlp_bias,
         ),
-        tied_embeddings=c.bool("tie_word_embeddings", default=tied_default),
+        tied_embeddings=c.get_bool("tie_word_embeddings", default=tied_default),
         norms_per_layer=norms,
         sliding_window=window,
         sliding_window_layers=window_layers,
-        max_context=c.int("max_position_embeddings", default=None),
+        max_context=c.get_int("max_position_embeddings", default=None),
     )
 
 
 def _qwen_window(c: _Config) -> Callable[[int], bool] | None:
     """Qwen2/3: with use_sliding_window, layers from max_window_layers on are local."""
-    if not c.bool("use_sliding_window", default=False):
+    if not c.get_bool("use_sliding_window", default=False):
         return None
-    start = c.int("max_window_layers", default=28, minimum=0)
+    start = c.get_int("max_window_layers", default=28, minimum=0)
     return lambda i: i >= start
 
 
 def _llama(c: _Config, name: str) -> ModelSpec:
-    bias = c.bool("attention_bias", default=False)
+    bias = c.get_bool("attention_bias", default=False)
     return ModelSpec(
         **_llama_like(
-            c, name, qkv_bias=bias, o_bias=bias, qk_norm="none", mlp_bias=c.bool("mlp_bias", default=False)
+            c,
+            name,
+            qkv_bias=bias,
+            o_bias=bias,
+            qk_norm="none",
+            mlp_bias=c.get_bool("mlp_bias", default=False),
         )
     )
 
@@ -207,7 +214,7 @@ def _qwen2(c: _Config, name: str) -> ModelSpec:
 
 
 def _qwen3(c: _Config, name: str) -> ModelSpec:
-    bias = c.bool("attention_bias", default=False)
+    bias = c.get_bool("attention_bias", default=False)
     return ModelSpec(
         **_llama_like(
             c,
@@ -223,7 +230,7 @@ def _qwen3(c: _Config, name: str) -> ModelSpec:
 
 
 def _gemma2(c: _Config, name: str) -> ModelSpec:
-    bias = c.bool("attention_bias", default=False)
+    bias = c.get_bool("attention_bias", default=False)
     if c.data.get("sliding_window") is None:
         c.data = {**c.data, "sliding_window": 4096}  # the Gemma2 default
     fields = _llama_like(
@@ -251,8 +258,8 @@ def _moe_check(c: _Config, experts_key: str, experts: int, top_k: int) -> None:
 
 def _mixtral(c: _Config, name: str) -> ModelSpec:
     fields = _mistral_fields(c, name)
-    experts = c.int("num_local_experts", default=8)
-    top_k = c.int("num_experts_per_tok", default=2)
+    experts = c.get_int("num_local_experts", default=8)
+    top_k = c.get_int("num_experts_per_tok", default=2)
     _moe_check(c, "num_local_experts", experts, top_k)
     # every Mixtral layer is MoE; intermediate_size is the width of one expert
     fields.update(mlp=None, moe=MoE(num_experts=experts, top_k=top_k, expert=fields["mlp"]))
@@ -261,25 +268,25 @@ def _mixtral(c: _Config, name: str) -> ModelSpec:
 
 def _qwen_moe(c: _Config, name: str, *, qwen3: bool) -> ModelSpec:
     if qwen3:
-        bias = c.bool("attention_bias", default=False)
+        bias = c.get_bool("attention_bias", default=False)
         fields = _llama_like(
             c, name, qkv_bias=bias, o_bias=bias, qk_norm="head", window_rule=_qwen_window(c), kv_default=4
         )
     else:
-        bias = c.bool("qkv_bias", default=True)
+        bias = c.get_bool("qkv_bias", default=True)
         fields = _llama_like(
             c, name, qkv_bias=bias, o_bias=False, qk_norm="none", window_rule=_qwen_window(c), kv_default=16
         )
-    experts = c.int("num_experts", default=128 if qwen3 else 60)
-    top_k = c.int("num_experts_per_tok", default=8 if qwen3 else 4)
+    experts = c.get_int("num_experts", default=128 if qwen3 else 60)
+    top_k = c.get_int("num_experts_per_tok", default=8 if qwen3 else 4)
     _moe_check(c, "num_experts", experts, top_k)
-    step = c.int("decoder_sparse_step", default=1)
+    step = c.get_int("decoder_sparse_step", default=1)
     expert = MLP(
-        intermediate_size=c.int("moe_intermediate_size", default=768 if qwen3 else 1408),
+        intermediate_size=c.get_int("moe_intermediate_size", default=768 if qwen3 else 1408),
         gated=True,
         activation=fields["mlp"].activation,
     )
-    shared = None if qwen3 else c.int("shared_expert_intermediate_size", default=5632)
+    shared = None if qwen3 else c.get_int("shared_expert_intermediate_size", default=5632)
     fields["moe"] = MoE(
         num_experts=experts,
         top_k=top_k,
@@ -287,7 +294,7 @@ def _qwen_moe(c: _Config, name: str, *, qwen3: bool) -> ModelSpec:
         num_shared_experts=0 if qwen3 else 1,
         shared_intermediate_size=shared,
         shared_gate=not qwen3,
-        dense_layers=c.int_list("mlp_only_layers"),
+        dense_layers=c.get_int_list("mlp_only_layers"),
         sparse_step=step,
         sparse_phase=step - 1,
     )
@@ -295,33 +302,33 @@ def _qwen_moe(c: _Config, name: str, *, qwen3: bool) -> ModelSpec:
 
 
 def _deepseek(c: _Config, name: str, *, v3: bool) -> ModelSpec:
-    hidden = c.int("hidden_size")
-    heads = c.int("num_attention_heads")
+    hidden = c.get_int("hidden_size")
+    heads = c.get_int("num_attention_heads")
     layers = _layers(c)
-    bias = c.bool("attention_bias", default=False)
+    bias = c.get_bool("attention_bias", default=False)
     attention = MLA(
         num_heads=heads,
         # an explicit null means no query compression (DeepSeek-V2-Lite)
         q_lora_rank=(
             None
             if "q_lora_rank" in c.data and c.data["q_lora_rank"] is None
-            else c.int("q_lora_rank", default=1536)
+            else c.get_int("q_lora_rank", default=1536)
         ),
-        kv_lora_rank=c.int("kv_lora_rank", default=512),
-        qk_nope_head_dim=c.int("qk_nope_head_dim", default=128),
-        qk_rope_head_dim=c.int("qk_rope_head_dim", default=64),
-        v_head_dim=c.int("v_head_dim", default=128),
+        kv_lora_rank=c.get_int("kv_lora_rank", default=512),
+        qk_nope_head_dim=c.get_int("qk_nope_head_dim", default=128),
+        qk_rope_head_dim=c.get_int("qk_rope_head_dim", default=64),
+        v_head_dim=c.get_int("v_head_dim", default=128),
         bias=bias,
     )
     gated, act = c.gated("hidden_act", "silu")
     moe = None
-    experts = c.int("n_routed_experts", default=256 if v3 else 64)
+    experts = c.get_int("n_routed_experts", default=256 if v3 else 64)
     if experts:
-        top_k = c.int("num_experts_per_tok", default=8 if v3 else _MISSING)
+        top_k = c.get_int("num_experts_per_tok", default=8 if v3 else _MISSING)
         _moe_check(c, "n_routed_experts", experts, top_k)
-        moe_width = c.int("moe_intermediate_size", default=2048 if v3 else 1407)
-        shared = c.int("n_shared_experts", default=1 if v3 else 2, minimum=0) or 0
-        freq = c.int("moe_layer_freq", default=1)
+        moe_width = c.get_int("moe_intermediate_size", default=2048 if v3 else 1407)
+        shared = c.get_int("n_shared_experts", default=1 if v3 else 2, minimum=0) or 0
+        freq = c.get_int("moe_layer_freq", default=1)
         if freq != 1:
             # transformers ignores moe_layer_freq; DeepSeek's own code tests i % freq == 0
             raise c.fail("moe_layer_freq", f"only 1 is supported (transformers ignores it), got {freq}")
@@ -331,31 +338,31 @@ def _deepseek(c: _Config, name: str, *, v3: bool) -> ModelSpec:
             expert=MLP(intermediate_size=moe_width, gated=gated, activation=act),  # type: ignore[arg-type]
             num_shared_experts=shared,
             shared_intermediate_size=moe_width * shared if shared else None,
-            first_k_dense=c.int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
+            first_k_dense=c.get_int("first_k_dense_replace", default=3 if v3 else 0, minimum=0),
         )
     return ModelSpec(
         name=name,
-        vocab_size=c.int("vocab_size"),
+        vocab_size=c.get_int("vocab_size"),
         hidden_size=hidden,
         num_layers=layers,
         attention=attention,
-        mlp=MLP(intermediate_size=c.int("intermediate_size"), gated=gated, activation=act),  # type: ignore[arg-type]
+        mlp=MLP(intermediate_size=c.get_int("intermediate_size"), gated=gated, activation=act),  # type: ignore[arg-type]
         moe=moe,
-        tied_embeddings=c.bool("tie_word_embeddings", default=False),
-        max_context=c.int("max_position_embeddings", default=None),
+        tied_embeddings=c.get_bool("tie_word_embeddings", default=False),
+        max_context=c.get_int("max_position_embeddings", default=None),
     )
 
 
 def _gpt2(c: _Config, name: str) -> ModelSpec:
-    hidden = c.int("n_embd", "hidden_size")
-    heads = c.int("n_head", "num_attention_heads")
+    hidden = c.get_int("n_embd", "hidden_size")
+    heads = c.get_int("n_head", "num_attention_heads")
     if hidden % heads:
         raise c.fail("n_head", f"n_embd({hidden}) is not divisible by n_head({heads})")
-    positions = c.int("n_positions", "max_position_embeddings", default=1024)
-    act = c.str("activation_function", default="gelu_new")
+    positions = c.get_int("n_positions", "max_position_embeddings", default=1024)
+    act = c.get_str("activation_function", default="gelu_new")
     return ModelSpec(
         name=name,
-        vocab_size=c.int("vocab_size", default=50257),
+        vocab_size=c.get_int("vocab_size", default=50257),
         hidden_size=hidden,
         num_layers=_layers(c),
         attention=Attention(
@@ -368,12 +375,12 @@ def _gpt2(c: _Config, name: str) -> ModelSpec:
             o_bias=True,
         ),
         mlp=MLP(
-            intermediate_size=c.int("n_inner", default=4 * hidden),
+            intermediate_size=c.get_int("n_inner", default=4 * hidden),
             gated=False,
             activation="relu" if act == "relu" else "gelu",
             bias=True,
         ),
-        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        tied_embeddings=c.get_bool("tie_word_embeddings", default=True),
         norm="layernorm",
         norm_bias=True,
         positions="learned",
@@ -383,16 +390,16 @@ def _gpt2(c: _Config, name: str) -> ModelSpec:
 
 
 def _gpt_neox(c: _Config, name: str) -> ModelSpec:
-    hidden = c.int("hidden_size")
-    heads = c.int("num_attention_heads")
+    hidden = c.get_int("hidden_size")
+    heads = c.get_int("num_attention_heads")
     if hidden % heads:
         raise c.fail(
             "num_attention_heads", f"hidden_size({hidden}) is not divisible by num_attention_heads({heads})"
         )
-    bias = c.bool("attention_bias", default=True)
+    bias = c.get_bool("attention_bias", default=True)
     return ModelSpec(
         name=name,
-        vocab_size=c.int("vocab_size"),
+        vocab_size=c.get_int("vocab_size"),
         hidden_size=hidden,
         num_layers=_layers(c),
         attention=Attention(
@@ -404,36 +411,36 @@ def _gpt_neox(c: _Config, name: str) -> ModelSpec:
             v_bias=bias,
             o_bias=bias,
         ),
-        mlp=MLP(intermediate_size=c.int("intermediate_size"), gated=False, activation="gelu", bias=True),
-        tied_embeddings=c.bool("tie_word_embeddings", default=False),
+        mlp=MLP(intermediate_size=c.get_int("intermediate_size"), gated=False, activation="gelu", bias=True),
+        tied_embeddings=c.get_bool("tie_word_embeddings", default=False),
         norm="layernorm",
         norm_bias=True,
-        max_context=c.int("max_position_embeddings", default=None),
+        max_context=c.get_int("max_position_embeddings", default=None),
     )
 
 
 def _falcon(c: _Config, name: str) -> ModelSpec:
-    hidden = c.int("hidden_size")
-    heads = c.int("num_attention_heads", "n_head")
+    hidden = c.get_int("hidden_size")
+    heads = c.get_int("num_attention_heads", "n_head")
     if hidden % heads:
         raise c.fail(
             "num_attention_heads", f"hidden_size({hidden}) is not divisible by num_attention_heads({heads})"
         )
-    new_arch = c.bool("new_decoder_architecture", default=False)
+    new_arch = c.get_bool("new_decoder_architecture", default=False)
     if new_arch:
-        kv = c.int("num_kv_heads", default=heads)
+        kv = c.get_int("num_kv_heads", default=heads)
     else:
-        kv = 1 if c.bool("multi_query", default=True) else heads
+        kv = 1 if c.get_bool("multi_query", default=True) else heads
     if heads % kv:
         raise c.fail("num_kv_heads", f"num_attention_heads({heads}) is not a multiple of {kv}")
-    parallel = c.bool("parallel_attn", default=True)
-    ln_parallel = c.int("num_ln_in_parallel_attn", default=2 if new_arch else None)
+    parallel = c.get_bool("parallel_attn", default=True)
+    ln_parallel = c.get_int("num_ln_in_parallel_attn", default=2 if new_arch else None)
     norms = 2 if (not parallel or ln_parallel == 2) else 1
-    bias = c.bool("bias", default=False)
-    alibi = c.bool("alibi", default=False)
+    bias = c.get_bool("bias", default=False)
+    alibi = c.get_bool("alibi", default=False)
     return ModelSpec(
         name=name,
-        vocab_size=c.int("vocab_size"),
+        vocab_size=c.get_int("vocab_size"),
         hidden_size=hidden,
         num_layers=_layers(c),
         attention=Attention(
@@ -446,40 +453,40 @@ def _falcon(c: _Config, name: str) -> ModelSpec:
             o_bias=bias,
         ),
         mlp=MLP(
-            intermediate_size=c.int("ffn_hidden_size", default=4 * hidden),
+            intermediate_size=c.get_int("ffn_hidden_size", default=4 * hidden),
             gated=False,
             activation="gelu",
             bias=bias,
         ),
-        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        tied_embeddings=c.get_bool("tie_word_embeddings", default=True),
         norm="layernorm",
         norm_bias=True,
         norms_per_layer=norms,
         positions="alibi" if alibi else "rotary",
-        max_context=c.int("max_position_embeddings", default=None),
+        max_context=c.get_int("max_position_embeddings", default=None),
     )
 
 
 def _opt(c: _Config, name: str) -> ModelSpec:
-    hidden = c.int("hidden_size")
-    heads = c.int("num_attention_heads")
+    hidden = c.get_int("hidden_size")
+    heads = c.get_int("num_attention_heads")
     if hidden % heads:
         raise c.fail(
             "num_attention_heads", f"hidden_size({hidden}) is not divisible by num_attention_heads({heads})"
         )
-    proj = c.int("word_embed_proj_dim", default=hidden)
+    proj = c.get_int("word_embed_proj_dim", default=hidden)
     if proj != hidden:
         raise c.fail(
             "word_embed_proj_dim", f"{proj} != hidden_size({hidden}): embedding projections are not supported"
         )
-    if not c.bool("layer_norm_elementwise_affine", default=True):
+    if not c.get_bool("layer_norm_elementwise_affine", default=True):
         raise c.fail("layer_norm_elementwise_affine", "false is not supported")
-    bias = c.bool("enable_bias", default=True)
-    positions = c.int("max_position_embeddings", default=2048)
-    act = c.str("activation_function", default="relu")
+    bias = c.get_bool("enable_bias", default=True)
+    positions = c.get_int("max_position_embeddings", default=2048)
+    act = c.get_str("activation_function", default="relu")
     return ModelSpec(
         name=name,
-        vocab_size=c.int("vocab_size"),
+        vocab_size=c.get_int("vocab_size"),
         hidden_size=hidden,
         num_layers=_layers(c),
         attention=Attention(
@@ -492,15 +499,15 @@ def _opt(c: _Config, name: str) -> ModelSpec:
             o_bias=bias,
         ),
         mlp=MLP(
-            intermediate_size=c.int("ffn_dim"),
+            intermediate_size=c.get_int("ffn_dim"),
             gated=False,
             activation="relu" if act == "relu" else "gelu",
             bias=bias,
         ),
-        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        tied_embeddings=c.get_bool("tie_word_embeddings", default=True),
         norm="layernorm",
         norm_bias=True,
-        final_norm=c.bool("do_layer_norm_before", default=True),
+        final_norm=c.get_bool("do_layer_norm_before", default=True),
         positions="learned",
         num_position_embeddings=positions + 2,  # OPT offsets positions by 2
         max_context=positions,
@@ -508,13 +515,13 @@ def _opt(c: _Config, name: str) -> ModelSpec:
 
 
 def _bloom(c: _Config, name: str) -> ModelSpec:
-    hidden = c.int("hidden_size", "n_embed")
-    heads = c.int("n_head", "num_attention_heads")
+    hidden = c.get_int("hidden_size", "n_embed")
+    heads = c.get_int("n_head", "num_attention_heads")
     if hidden % heads:
         raise c.fail("n_head", f"hidden_size({hidden}) is not divisible by n_head({heads})")
     return ModelSpec(
         name=name,
-        vocab_size=c.int("vocab_size"),
+        vocab_size=c.get_int("vocab_size"),
         hidden_size=hidden,
         num_layers=_layers(c),
         attention=Attention(
@@ -527,7 +534,7 @@ def _bloom(c: _Config, name: str) -> ModelSpec:
             o_bias=True,
         ),
         mlp=MLP(intermediate_size=4 * hidden, gated=False, activation="gelu", bias=True),
-        tied_embeddings=c.bool("tie_word_embeddings", default=True),
+        tied_embeddings=c.get_bool("tie_word_embeddings", default=True),
         norm="layernorm",
         norm_bias=True,
         embedding_norm=True,
@@ -562,7 +569,7 @@ def spec_from_hf_dict(data: Any, where: str, name: str | None = None) -> ModelSp
     if not isinstance(data, dict):
         raise InputError(where, None, f"must hold a JSON object, got {type(data).__name__}")
     c = _Config(data, where)
-    model_type = c.str("model_type")
+    model_type = c.get_str("model_type")
     builder = _BUILDERS.get(model_type)
     if builder is None:
         raise c.fail(

@@ -16,6 +16,8 @@ Layer conventions (0-based layer index ``i``):
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +27,11 @@ NormKind = Literal["rmsnorm", "layernorm"]
 PositionKind = Literal["rotary", "learned", "alibi", "relative", "relative_xl", "none"]
 Activation = Literal["gelu", "relu", "silu"]
 QKNorm = Literal["none", "head", "full"]
+
+
+# No dimension of a real model comes near 2^32; larger values are typos or hostile input, and would
+# push FLOP counts past what a float can print.
+MAX_DIM = 2**32
 
 
 def _need(where: str, field: str, ok: bool, message: str) -> None:
@@ -41,6 +48,41 @@ def _positive(where: str, field: str, value: int | None, *, allow_none: bool = F
         isinstance(value, int) and not isinstance(value, bool) and value > 0,
         f"must be a positive integer, got {value!r}",
     )
+    assert isinstance(value, int)
+    _need(where, field, value <= MAX_DIM, f"{value} is implausibly large (> 2^32)")
+
+
+def _check_types(obj: object, where: str) -> None:
+    """Bools are bools, literals are among their choices, tuples hold ints, names are strings.
+
+    Sizes are checked by each class's own validate(); this catches a TOML ``[spec]`` or a
+    programmatic caller passing ``tied_embeddings = "no"`` (truthy) or ``norm = "batchnorm"``.
+    """
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value, hint = getattr(obj, f.name), hints[f.name]
+        origin = typing.get_origin(hint)
+        if hint is bool:
+            ok, want = isinstance(value, bool), "true or false"
+        elif origin is Literal:
+            ok, want = value in typing.get_args(hint), " | ".join(map(repr, typing.get_args(hint)))
+        elif hint is str:
+            ok, want = isinstance(value, str), "a string"
+        elif origin is tuple:
+            ok = isinstance(value, tuple) and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DIM for v in value
+            )
+            want = "a list of non-negative integers"
+        elif hint is int or (origin in (typing.Union, types.UnionType) and int in typing.get_args(hint)):
+            ok = (
+                value is None
+                and type(None) in typing.get_args(hint)
+                or (isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_DIM)
+            )
+            want = "an integer up to 2^32"
+        else:
+            continue
+        _need(where, f.name, ok, f"must be {want}, got {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -76,6 +118,7 @@ class Attention:
         return self.head_dim
 
     def validate(self, where: str) -> None:
+        _check_types(self, where)
         _positive(where, "num_heads", self.num_heads)
         _positive(where, "num_kv_heads", self.num_kv_heads)
         _positive(where, "head_dim", self.head_dim)
@@ -116,6 +159,7 @@ class MLA:
         return self.num_heads
 
     def validate(self, where: str) -> None:
+        _check_types(self, where)
         _positive(where, "num_heads", self.num_heads)
         _positive(where, "q_lora_rank", self.q_lora_rank, allow_none=True)
         _positive(where, "kv_lora_rank", self.kv_lora_rank)
@@ -142,6 +186,7 @@ class MLP:
         return 3 if self.gated else 2
 
     def validate(self, where: str, field: str = "intermediate_size") -> None:
+        _check_types(self, where)
         _positive(where, field, self.intermediate_size)
 
 
@@ -180,6 +225,7 @@ class MoE:
         return dataclasses.replace(self.expert, intermediate_size=self.shared_intermediate_size)
 
     def validate(self, where: str) -> None:
+        _check_types(self, where)
         _positive(where, "num_experts", self.num_experts)
         _positive(where, "top_k", self.top_k)
         _need(
@@ -268,6 +314,10 @@ class ModelSpec:
     def validate(self, where: str | None = None) -> ModelSpec:
         """Raise `InputError` for anything inconsistent; return self so calls chain."""
         where = where or self.name
+        _check_types(self, where)
+        _need(where, "attention", isinstance(self.attention, (Attention, MLA)), "must be Attention or MLA")
+        _need(where, "mlp", self.mlp is None or isinstance(self.mlp, MLP), "must be an MLP or absent")
+        _need(where, "moe", self.moe is None or isinstance(self.moe, MoE), "must be a MoE or absent")
         _positive(where, "vocab_size", self.vocab_size)
         _positive(where, "hidden_size", self.hidden_size)
         _positive(where, "num_layers", self.num_layers)
