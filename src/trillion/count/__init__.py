@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from trillion.count.breakdown import Breakdown
 from trillion.count.bytes import KV_FORMATS, WEIGHT_FORMATS, kv_cache_bytes_per_token, weight_bytes
-from trillion.count.flop import AttentionMode, forward_flop
+from trillion.count.flop import TRAIN_FACTOR, AttentionMode, forward_flop
 from trillion.count.params import count_active_params, count_params, embedding_params
 from trillion.spec.model import ModelSpec
 
@@ -49,12 +49,12 @@ class ModelCount:
     @property
     def train_flop_per_token(self) -> int:
         """Forward + backward (= 2x forward): 3x forward (Kaplan et al. 2020 §2.1)."""
-        return 3 * self.forward_flop.total
+        return TRAIN_FACTOR["none"] * self.forward_flop.total
 
     @property
     def train_flop_per_token_full_recompute(self) -> int:
         """With full activation recompute the forward runs twice: 4x forward."""
-        return 4 * self.forward_flop.total
+        return TRAIN_FACTOR["full"] * self.forward_flop.total
 
     @property
     def six_n_flop_per_token(self) -> int:

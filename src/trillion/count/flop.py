@@ -39,6 +39,8 @@ from trillion.spec.model import ModelSpec
 
 AttentionMode = Literal["causal", "full"]
 Recompute = Literal["none", "full"]
+# forward + backward (= 2x forward); full activation recompute runs the forward once more
+TRAIN_FACTOR: dict[str, int] = {"none": 3, "full": 4}
 
 
 def _mean_context(seq_len: int, window: int | None, causal: bool) -> Fraction:
@@ -101,5 +103,4 @@ def train_flop_per_token(
     attention: AttentionMode = "causal",
 ) -> int:
     """Training FLOP per token (count): 3x forward, 4x with full activation recompute."""
-    factor = 4 if recompute == "full" else 3
-    return factor * forward_flop(spec, seq_len, attention).total
+    return TRAIN_FACTOR[recompute] * forward_flop(spec, seq_len, attention).total

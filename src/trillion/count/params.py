@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from math import prod
 from typing import Literal
 
@@ -163,6 +164,7 @@ def _stack(prefix: str, spec: ModelSpec, num_layers: int, cross: bool) -> Iterat
         yield from _moe(f"{prefix}/moe", spec.moe, spec.hidden_size, moe_layers)
 
 
+@lru_cache(maxsize=64)  # specs are frozen; count() asks for the same list a dozen times
 def tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     """Every weight tensor of `spec`, aggregated over layers of the same shape."""
     h = spec.hidden_size
