@@ -101,3 +101,69 @@ def parse_context_len(text: str | int, where: str = "--seq-len") -> int:
     if value > 2**40:
         raise InputError(where, None, f"{text!r} tokens is beyond any model's context (max 2^40)")
     return int(value)
+
+
+# --- physical quantities (pint), parsed once at the boundary --------------------------------------
+
+_DIMENSIONS = {
+    "flop_per_s": "FLOP / second",
+    "byte": "byte",
+    "byte_per_s": "byte / second",
+    "watt": "watt",
+    "second": "second",
+    "joule": "joule",
+}
+_registry = None
+
+
+def _ureg():
+    """Our own pint registry: bytes, bits (= byte / 8), FLOP, seconds, watts as real dimensions.
+
+    Built on first use (pint costs ~0.4 s to import), so `import trillion` stays fast.
+    """
+    global _registry
+    if _registry is None:
+        import pint
+
+        u = pint.UnitRegistry(None)
+        for line in (
+            "kilo- = 1e3 = k", "mega- = 1e6 = M", "giga- = 1e9 = G", "tera- = 1e12 = T",
+            "peta- = 1e15 = P", "exa- = 1e18 = E",
+            "kibi- = 2**10 = Ki", "mebi- = 2**20 = Mi", "gibi- = 2**30 = Gi", "tebi- = 2**40 = Ti",
+            "pebi- = 2**50 = Pi",
+            "byte = [information] = B", "bit = byte / 8",
+            "FLOP = [computation] = flop", "OP = FLOP",
+            "second = [time] = s", "minute = 60 * second = min", "hour = 60 * minute = h",
+            "day = 24 * hour", "watt = [power] = W", "joule = watt * second = J",
+            "watt_hour = watt * hour = Wh",
+        ):  # fmt: skip
+            u.define(line)
+        _registry = u
+    return _registry
+
+
+def parse_quantity(text: str | float | int, expect: str, where: str, field: str | None = None) -> float:
+    """``"989 TFLOP/s"`` -> 9.89e14, in the base unit of `expect` (a key of ``_DIMENSIONS``).
+
+    A bare number is taken as already in the base unit. A value of the wrong dimension
+    (``"989 TFLOP"`` where a rate is expected) raises `InputError` naming `where` and `field`.
+    """
+    if isinstance(text, bool):
+        raise InputError(where, field, f"must be a quantity in {_DIMENSIONS[expect]}, got {text!r}")
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        import pint
+
+        u = _ureg()
+        try:
+            q = u.Quantity(text.strip())
+        except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as e:
+            raise InputError(where, field, f"cannot read {text!r} as a quantity: {e}") from None
+        target = u.Quantity(1, _DIMENSIONS[expect])
+        if q.dimensionality != target.dimensionality:
+            raise InputError(where, field, f"{text!r} is not in {_DIMENSIONS[expect]}")
+        value = float(q.to(_DIMENSIONS[expect]).magnitude)
+    if not (value == value and abs(value) != float("inf")):
+        raise InputError(where, field, f"must be finite, got {text!r}")
+    return value
