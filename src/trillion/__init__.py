@@ -6,6 +6,8 @@ Public API (more arrives with the planners):
     >>> spec = trillion.load_model("llama-3.1-405b")     # catalog name, or a path to config.json
     >>> c = trillion.count(spec, seq_len=8192)
     >>> c.total_params, c.active_params.total, c.forward_flop_per_token
+    >>> from trillion.catalog.hardware import find_cluster
+    >>> plan = trillion.plan_training(spec, find_cluster("meta-h100-24k"), tokens=15_600 * 10**9)
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from trillion.errors import InputError, TrillionError
 from trillion.spec.model import ModelSpec
 
 __version__ = "0.1.0"
-__all__ = ["load_model", "count", "ModelSpec", "ModelCount", "TrillionError", "InputError"]
+__all__ = ["load_model", "count", "plan_training", "ModelSpec", "ModelCount", "TrillionError", "InputError"]
+
+
+def __getattr__(name: str):
+    """Heavier entry points load on first use, so `import trillion` stays light (no numpy)."""
+    if name == "plan_training":
+        from trillion.plan.train import plan_training
+
+        return plan_training
+    raise AttributeError(f"module 'trillion' has no attribute {name!r}")
 
 
 def _looks_like_path(name: str) -> bool:

@@ -124,6 +124,104 @@ def models(as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
+def _positive_count(text: str, flag: str) -> int:
+    from trillion.units import parse_count
+
+    value, _ = parse_count(text, flag)
+    if value <= 0 or value != value.to_integral_value():
+        raise InputError(flag, None, f"must be a positive whole number, got {text!r}")
+    return int(value)
+
+
+@app.command()
+def train(
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    tokens: Annotated[str, typer.Option(help="Training tokens, e.g. 36T, 15.6T, 3e12.")] = "1T",
+    gpus: Annotated[
+        str | None, typer.Option(help="Number of accelerators (default: the cluster preset's).")
+    ] = None,
+    gpu: Annotated[
+        str, typer.Option(help="Accelerator (see catalog/accelerators), e.g. h800, h100, b200.")
+    ] = "h100",
+    cluster: Annotated[
+        str | None, typer.Option(help="Cluster preset, e.g. deepseek-v3-h800 (overrides --gpu).")
+    ] = None,
+    seq_len: Annotated[str, typer.Option("--seq-len", help="Sequence length (4096, 8k).")] = "4096",
+    global_batch: Annotated[str | None, typer.Option("--global-batch", help="Sequences per step.")] = None,
+    layout: Annotated[
+        str | None, typer.Option(help="e.g. tp=8,pp=16,ep=64,dp=8,mbs=1 (default: search).")
+    ] = None,
+    zero: Annotated[int, typer.Option(help="ZeRO stage 0-3 over data parallel.")] = 1,
+    recompute: Annotated[
+        str | None, typer.Option(help="none | selective | full (default: searched).")
+    ] = None,
+    precision: Annotated[str, typer.Option(help="bf16 or fp8 mixed precision.")] = "bf16",
+    calibration: Annotated[
+        str | None, typer.Option(help="Calibration TOML (e.g. from trillion ladder).")
+    ] = None,
+    attention_kernel: Annotated[str, typer.Option("--attention-kernel", help="flash or unfused.")] = "flash",
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan a training run: layout, memory per device, step time, MFU, days and accelerator-hours."""
+    from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
+    from trillion.plan.calibration import load_calibration
+    from trillion.plan.train import plan_training
+    from trillion.spec.layout import Layout, parse_layout
+    from trillion.units import parse_context_len
+
+    n_tokens = _positive_count(tokens, "--tokens")
+    s = parse_context_len(seq_len, "--seq-len")
+    if attention_kernel not in ("flash", "unfused"):
+        raise InputError("--attention-kernel", None, f"must be flash or unfused, got {attention_kernel!r}")
+    if recompute is not None and recompute not in ("none", "selective", "full"):
+        raise InputError("--recompute", None, f"must be none, selective or full, got {recompute!r}")
+    if zero not in (0, 1, 2, 3):
+        raise InputError("--zero", None, f"must be 0, 1, 2 or 3, got {zero}")
+    if cluster:
+        cl = find_cluster(cluster)
+        if gpus is not None:
+            from dataclasses import replace
+
+            cl = replace(cl, num_devices=_positive_count(gpus, "--gpus")).validate()
+    else:
+        cl = make_cluster(find_accelerator(gpu), _positive_count(gpus or "1024", "--gpus"))
+    gb = _positive_count(global_batch, "--global-batch") if global_batch else None
+    lay = None
+    if layout:
+        kwargs = parse_layout(layout)
+        kwargs.setdefault("zero", zero)
+        if recompute:
+            kwargs.setdefault("recompute", recompute)
+        world = cl.num_devices
+        known = {k: v for k, v in kwargs.items() if k in ("tp", "pp", "cp")}
+        if "dp" not in kwargs:
+            denom = int(known.get("tp", 1)) * int(known.get("pp", 1)) * int(known.get("cp", 1))
+            kwargs["dp"] = max(1, world // denom)
+        lay = Layout(**kwargs).validate_for(world)  # type: ignore[arg-type]
+    spec, _ = _resolve(name)
+    cal = load_calibration(calibration) if calibration else None
+    plan = plan_training(
+        spec,
+        cl,
+        tokens=n_tokens,
+        seq_len=s,
+        global_batch=gb,
+        layout=lay,
+        precision=precision,
+        zero=zero,
+        recompute=recompute,
+        calibration=cal,
+        attention_kernel=attention_kernel,
+    )
+    if as_json:
+        _print_json(plan.to_dict())
+        return
+    from trillion.report.tables import train_tables
+
+    for renderable in train_tables(plan):
+        console.print(renderable)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:

@@ -67,8 +67,8 @@ def format_bytes(n: int | float, digits: int = 3) -> str:
 
 
 def format_flop(n: int | float) -> str:
-    """FLOP in scientific notation, as the field writes them: '3.80e+25'."""
-    return f"{float(n):.3g}" if n < 1e4 else str(n)
+    """FLOP in scientific notation, as the field writes them: '3.71e+24 FLOP'."""
+    return f"{float(n):.3g} FLOP" if n < 1e4 else f"{float(n):.2e} FLOP"
 
 
 def _sig(v: float, digits: int, keep: bool = False) -> str:

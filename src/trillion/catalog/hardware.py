@@ -42,7 +42,9 @@ def _accelerator(path: Path) -> tuple[Accelerator, tuple[str, ...]]:
         return parse_quantity((table or data)[key], expect, where, prefix + key)
 
     peak = {k: q(k, "flop_per_s", data["peak"], "peak.") for k in data["peak"]}
-    measured = {k: q(k, "flop_per_s", data.get("measured", {}), "measured.") for k in data.get("measured", {})}
+    measured = {
+        k: q(k, "flop_per_s", data.get("measured", {}), "measured.") for k in data.get("measured", {})
+    }
     title, unverified = _source_text(data)
     accel = Accelerator(
         name=data["name"],
@@ -54,7 +56,9 @@ def _accelerator(path: Path) -> tuple[Accelerator, tuple[str, ...]]:
         tdp_w=q("tdp", "watt") if "tdp" in data else None,
         scale_up_domain=int(data["scale_up_domain"]),
         scale_up_bytes_per_s=q("scale_up_bandwidth", "byte_per_s") if "scale_up_bandwidth" in data else None,
-        scale_out_bytes_per_s=q("scale_out_bandwidth", "byte_per_s") if "scale_out_bandwidth" in data else None,
+        scale_out_bytes_per_s=q("scale_out_bandwidth", "byte_per_s")
+        if "scale_out_bandwidth" in data
+        else None,
         measured_flop_per_s=measured,
         source=title,
         unverified=unverified,
@@ -86,7 +90,9 @@ def find_accelerator(name: str, where: str = "--gpu") -> Accelerator:
     for accel, aliases in _accelerators().values():
         if wanted == accel.name or wanted in {_key(a) for a in aliases}:
             return accel
-    raise InputError(where, None, f"unknown accelerator {name!r}; known: {', '.join(sorted(_accelerators()))}")
+    raise InputError(
+        where, None, f"unknown accelerator {name!r}; known: {', '.join(sorted(_accelerators()))}"
+    )
 
 
 @cache
@@ -102,7 +108,9 @@ def clusters() -> dict[str, Cluster]:
             num_devices=int(data["num_devices"]),
             devices_per_node=int(data["devices_per_node"]),
             scale_up_domain=int(data["scale_up_domain"]),
-            scale_up_bytes_per_s=parse_quantity(data["scale_up_bandwidth"], "byte_per_s", where, "scale_up_bandwidth"),
+            scale_up_bytes_per_s=parse_quantity(
+                data["scale_up_bandwidth"], "byte_per_s", where, "scale_up_bandwidth"
+            ),
             scale_out_bytes_per_s=parse_quantity(
                 data["scale_out_bandwidth"], "byte_per_s", where, "scale_out_bandwidth"
             ),
@@ -130,11 +138,17 @@ def make_cluster(
     up = scale_up_bytes_per_s or accelerator.scale_up_bytes_per_s
     out = scale_out_bytes_per_s or accelerator.scale_out_bytes_per_s
     if up is None:
-        raise InputError(accelerator.name, "scale_up_bandwidth",
-                         "not published for this device; pass --scale-up-bandwidth (e.g. '400 GB/s')")
+        raise InputError(
+            accelerator.name,
+            "scale_up_bandwidth",
+            "not published for this device; pass --scale-up-bandwidth (e.g. '400 GB/s')",
+        )
     if out is None:
-        raise InputError(accelerator.name, "scale_out_bandwidth",
-                         "not published for this device; pass --scale-out-bandwidth (e.g. '400 Gbit/s')")
+        raise InputError(
+            accelerator.name,
+            "scale_out_bandwidth",
+            "not published for this device; pass --scale-out-bandwidth (e.g. '400 Gbit/s')",
+        )
     domain = accelerator.scale_up_domain
     return Cluster(
         name=f"{num_devices}x{accelerator.name}",

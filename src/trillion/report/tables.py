@@ -82,3 +82,45 @@ def model_tables(c: ModelCount, entry: Any | None) -> list[Any]:
     if entry is not None:
         out.append(Text(f"source: {entry.source.get('title', '')}", style="dim"))
     return out
+
+
+def train_tables(plan: Any) -> list[Any]:
+    """The renderables `trillion train` prints."""
+    from trillion.units import format_flop
+
+    acc = plan.cluster.accelerator
+    out: list[Any] = [
+        Text(f"{plan.model} on {plan.cluster.num_devices:,} x {acc.display_name}", style="bold")
+    ]
+    if plan.layout is None:
+        out.append(Text(f"no feasible plan: {plan.reason}", style="red"))
+        return out
+    t = Table(show_header=True, header_style="bold")
+    t.add_column("quantity")
+    t.add_column("P50", justify="right")
+    t.add_column("P10 - P90", justify="right")
+    t.add_row("layout", plan.layout.label(), "")
+    t.add_row("fits in memory", "yes" if plan.fits else f"NO: {plan.reason}", "")
+    t.add_row(
+        "memory per device", format_bytes(plan.memory_bytes["total"]), f"of {format_bytes(acc.memory_bytes)}"
+    )
+    t.add_row("step time", f"{plan.step_s:.2f} s", "")
+    t.add_row("MFU", f"{plan.mfu:.1%}", "")
+    t.add_row("steps", f"{plan.steps:,}", f"{plan.global_batch} x {plan.seq_len} tokens")
+    t.add_row("training FLOP", format_flop(plan.train_flop), "")
+    d, h = plan.wall_clock_days, plan.accelerator_hours
+    t.add_row("wall-clock days", f"{d['p50']:.1f}", f"{d['p10']:.1f} - {d['p90']:.1f}")
+    t.add_row(
+        "accelerator-hours", format_count(h["p50"]), f"{format_count(h['p10'])} - {format_count(h['p90'])}"
+    )
+    out.append(t)
+    m = Table(title="memory per device (busiest stage)", show_header=True, header_style="bold")
+    m.add_column("component")
+    m.add_column("bytes", justify="right")
+    for k, v in plan.memory_bytes.items():
+        if k != "total":
+            m.add_row(k, format_bytes(v))
+    out.append(m)
+    for a in plan.assumptions:
+        out.append(Text(f"assumes {a}", style="dim"))
+    return out

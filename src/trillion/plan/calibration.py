@@ -1,0 +1,68 @@
+"""Calibrations of the step-time model: shipped files fitted on measurements, or a user's file.
+
+The default is ``catalog/calibration/a100-vtrain-single.toml`` (fitted on vTrain's single-node
+A100 measurements by benchmarks/step_time_vtrain.py). Moving it to another accelerator rescales
+``eta_gemm`` by the ratio of the two devices' measured-matmul fractions of peak (MAMF / peak,
+stas00/ml-engineering) where both are published, so the framework's efficiency carries over and the
+device's own ceiling is respected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from importlib import resources
+from pathlib import Path
+
+from trillion.errors import InputError
+from trillion.plan.perf import Calibration
+from trillion.spec.hardware import Accelerator
+
+DEFAULT = "a100-vtrain-single"
+REFERENCE_DEVICE = "a100-80gb"  # where the default calibration was measured
+
+
+def load_calibration(path: str | Path | None = None) -> Calibration:
+    """A `Calibration` from a TOML file (keys = Calibration fields), or the shipped default."""
+    if path is None:
+        path = Path(str(resources.files("trillion.catalog") / "calibration" / f"{DEFAULT}.toml"))
+    path = Path(path)
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise InputError(where, None, f"cannot read calibration: {e}") from None
+    known = {f.name: f for f in fields(Calibration)}
+    kwargs = {}
+    for key, value in data.items():
+        if key == "name":
+            continue
+        if key not in known:
+            raise InputError(where, key, f"unknown calibration key; expected one of {sorted(known)}")
+        if key in ("attention_kernel", "source"):
+            if not isinstance(value, str):
+                raise InputError(where, key, f"must be a string, got {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
+            raise InputError(where, key, f"must be a number in [0, 10], got {value!r}")
+        kwargs[key] = value
+    if kwargs.get("attention_kernel", "flash") not in ("flash", "unfused"):
+        raise InputError(where, "attention_kernel", "must be 'flash' or 'unfused'")
+    for key in ("eta_gemm", "eta_hbm", "eta_net"):
+        if key in kwargs and not 0 < kwargs[key] <= 1:
+            raise InputError(where, key, f"must be in (0, 1], got {kwargs[key]}")
+    return Calibration(**kwargs).with_(source=kwargs.get("source", where))
+
+
+def for_device(cal: Calibration, device: Accelerator, reference: Accelerator, dtype: str) -> Calibration:
+    """Carry `cal` from `reference` to `device` via their measured-matmul fractions of peak."""
+
+    def fraction(a: Accelerator) -> float | None:
+        key = dtype if dtype in a.measured_flop_per_s else "bf16"
+        if key not in a.measured_flop_per_s or key not in a.peak_flop_per_s:
+            return None
+        return a.measured_flop_per_s[key] / a.peak_flop_per_s[key]
+
+    mine, ref = fraction(device), fraction(reference)
+    if mine is None or ref is None or device.name == reference.name:
+        return cal
+    return cal.with_(eta_gemm=min(1.0, cal.eta_gemm * mine / ref))

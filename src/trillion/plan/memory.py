@@ -1,0 +1,140 @@
+"""Training memory per device: model states, activations, pipeline in-flight micro-batches, overhead.
+
+Written with numpy operations so layout quantities may be arrays (the search evaluates thousands).
+All results are bytes for the busiest device: pipeline stage 0, which holds the embedding and the
+most in-flight micro-batches, or the last stage when the output head and its fp32 logits weigh more.
+
+Model states per parameter (bytes), by mixed-precision recipe:
+- "bf16": bf16 weights 2, fp32 gradient accumulation 4, fp32 master weights 4, Adam m and v 8
+  (Megatron-LM's default, Narayanan et al. 2021 §5; ZeRO paper's 16 bytes uses 2-byte gradients).
+- "fp8": as DeepSeek-V3 §3.3: bf16 weights 2 (+1 for the fp8 cast held for the step), fp32
+  gradients 4, fp32 master 4, Adam moments in bf16 4.
+ZeRO-1 shards master weights and Adam moments over the data-parallel group, ZeRO-2 also the
+gradients, ZeRO-3 also the weights (plus two gathered layers); expert parameters shard over their
+own (smaller) data-parallel group dp*cp/ep.
+
+Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", §4, generalised to GQA,
+gated FFNs and MoE): bytes per token per layer stored for the backward pass, 2-byte activations:
+attention inputs and outputs of every projection, the FFN's inputs and intermediates, and with an
+unfused attention kernel the ``heads x S`` scores, softmax and dropout (5 bytes per element);
+tensor parallelism divides what is split over heads/width; sequence parallelism also the rest.
+"selective" recompute drops the attention-core terms; "full" keeps only each layer's input plus one
+layer's working set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from trillion.plan.perf import ModelDims
+
+STATE_BYTES = {  # per parameter: weights, gradients, optimizer (master + moments)
+    "bf16": (2.0, 4.0, 12.0),
+    "fp8": (3.0, 4.0, 8.0),
+}
+FRAMEWORK_OVERHEAD_BYTES = 3 * 2**30  # CUDA context, NCCL buffers, allocator fragmentation (assumption)
+
+
+def _layer_activation_bytes(d: ModelDims, s, b, tp, cp, sp, kernel: str, *, moe: bool, recompute: str):
+    """Bytes one layer keeps for backward per micro-batch, and its transient working set."""
+    tokens = b * s / cp
+    h = d.hidden
+    split_h = np.where(sp, tp, 1)  # h-sized tensors are split only under sequence parallelism
+    attn = 2 * (2 * h / split_h + (d.q_width + d.kv_width + 2 * d.v_width) / tp)
+    core = np.where(kernel == "unfused", 5.0 * d.heads * s / tp, 0.0) + 4.0 * d.heads / tp  # + lse
+    if moe:
+        ffn = 2 * (2 * h / split_h + d.top_k * (h + d.expert_width * (3 if d.gated else 2)))
+        ffn = ffn + 4.0 * d.num_experts  # fp32 router logits
+        if d.shared_params:
+            width = d.shared_params / (3 * h if d.gated else 2 * h)
+            ffn = ffn + 2 * width * (3 if d.gated else 2) / tp
+    else:
+        ffn = 2 * (2 * h / split_h + d.mlp_width * (3 if d.gated else 2) / tp)
+    norms = 2 * 2 * h / split_h
+    full_layer = tokens * (attn + core + ffn + norms)
+    if recompute == "full":
+        kept = tokens * 2 * h / split_h
+    elif recompute == "selective":
+        kept = tokens * (attn + ffn + norms)
+    else:
+        kept = full_layer
+    return kept, full_layer
+
+
+def memory_per_device(
+    d: ModelDims,
+    *,
+    seq_len,
+    global_batch,
+    dp,
+    tp,
+    pp,
+    mbs,
+    cp=1,
+    ep=1,
+    vpp=1,
+    zero=1,
+    recompute="selective",
+    sequence_parallel=True,
+    precision: str = "bf16",
+    attention_kernel: str = "flash",
+) -> dict[str, Any]:
+    """Bytes per device by component (see module doc); ``total`` is their sum."""
+    w_b, g_b, o_b = STATE_BYTES[precision]
+    s, b = seq_len, mbs
+    sp = np.asarray(sequence_parallel) & (np.asarray(tp) > 1)
+    layers_stage = np.ceil(d.num_layers / pp)
+    moe_frac = d.num_moe_layers / d.num_layers
+    moe_stage = np.ceil(layers_stage * moe_frac)
+    dense_stage = layers_stage - moe_stage
+    dense_params = (
+        d.attn_params * layers_stage + d.mlp_params * dense_stage + moe_stage * (d.shared_params / 1.0)
+    ) / tp
+    dense_params = dense_params + moe_stage * d.router_params
+    expert_params = moe_stage * d.num_experts / ep * d.expert_params
+    edge = np.where(pp > 1, np.maximum(d.embed_params, d.head_params), d.embed_params + d.head_params) / tp
+
+    dp_group = dp * cp
+    edp = dp * cp / ep
+    non_expert = dense_params + edge
+
+    def shard(n, group, stage_min):
+        return np.where(zero >= stage_min, n / group, n)
+
+    weights = w_b * (shard(non_expert, dp_group, 3) + shard(expert_params, edp, 3))
+    zero3_buffer = np.where(
+        zero >= 3, 2 * w_b * (d.attn_params + max(d.mlp_params, d.shared_params)) / tp, 0.0
+    )
+    grads = g_b * (shard(non_expert, dp_group, 2) + shard(expert_params, edp, 2))
+    optimizer = o_b * (shard(non_expert, dp_group, 1) + shard(expert_params, edp, 1))
+
+    kept_dense, work_dense = _layer_activation_bytes(
+        d, s, b, tp, cp, sp, attention_kernel, moe=False, recompute=recompute
+    )
+    if d.num_moe_layers:
+        kept_moe, work_moe = _layer_activation_bytes(
+            d, s, b, tp, cp, sp, attention_kernel, moe=True, recompute=recompute
+        )
+    else:
+        kept_moe = work_moe = 0.0
+    m = global_batch / (dp * b)
+    in_flight = np.minimum(m, pp)
+    interleave = np.where(vpp > 1, 1 + (pp - 1) / (pp * vpp), 1.0)
+    activations = (kept_dense * dense_stage + kept_moe * moe_stage) * in_flight * interleave
+    working = np.maximum(work_dense, work_moe)  # one layer recomputed / in flight at a time
+    logits = 2 * 4.0 * b * s / cp * d.vocab / tp  # fp32 logits and their gradient (last stage)
+    # stage 0 vs last stage: stage 0 holds pp in-flight micro-batches, the last stage the logits
+    last_stage_acts = (kept_dense * dense_stage + kept_moe * moe_stage) * 1 + logits
+    activations = np.maximum(activations, last_stage_acts)
+    total = weights + zero3_buffer + grads + optimizer + activations + working + FRAMEWORK_OVERHEAD_BYTES
+    return {
+        "weights": weights + zero3_buffer,
+        "gradients": grads,
+        "optimizer_states": optimizer,
+        "activations": activations,
+        "working_set": working,
+        "framework_overhead": FRAMEWORK_OVERHEAD_BYTES + 0.0 * total,
+        "total": total,
+    }

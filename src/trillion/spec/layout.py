@@ -1,0 +1,105 @@
+"""A parallel layout for training, and the workload it runs.
+
+Axes: ``dp`` data, ``tp`` tensor, ``pp`` pipeline, ``cp`` context (sequence split across devices
+for attention), ``ep`` expert (MoE experts spread over devices; the expert-parallel group is carved
+out of ``dp * cp``, as in Megatron-Core). World size = dp * tp * pp * cp. ``mbs`` is the
+micro-batch size in sequences, ``vpp`` the virtual stages per device of an interleaved schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from trillion.errors import InputError
+
+Recompute = Literal["none", "selective", "full"]
+Schedule = Literal["1f1b", "interleaved"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Layout:
+    dp: int = 1
+    tp: int = 1
+    pp: int = 1
+    cp: int = 1
+    ep: int = 1
+    mbs: int = 1
+    vpp: int = 1
+    zero: int = 1  # 0 none, 1 optimizer states, 2 + gradients, 3 + parameters (FSDP)
+    recompute: Recompute = "selective"
+    sequence_parallel: bool = True
+
+    @property
+    def world_size(self) -> int:
+        return self.dp * self.tp * self.pp * self.cp
+
+    @property
+    def schedule(self) -> Schedule:
+        return "interleaved" if self.vpp > 1 else "1f1b"
+
+    def label(self) -> str:
+        parts = [f"dp={self.dp}", f"tp={self.tp}", f"pp={self.pp}"]
+        if self.cp > 1:
+            parts.append(f"cp={self.cp}")
+        if self.ep > 1:
+            parts.append(f"ep={self.ep}")
+        if self.vpp > 1:
+            parts.append(f"vpp={self.vpp}")
+        parts += [f"mbs={self.mbs}", f"zero={self.zero}", f"recompute={self.recompute}"]
+        return ",".join(parts)
+
+    def validate_for(self, world_size: int, where: str = "--layout") -> Layout:
+        """Raise `InputError` with the arithmetic when the layout cannot run on `world_size`."""
+        for axis in ("dp", "tp", "pp", "cp", "ep", "mbs", "vpp"):
+            value = getattr(self, axis)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(where, axis, f"must be a positive integer, got {value!r}")
+        if self.zero not in (0, 1, 2, 3):
+            raise InputError(where, "zero", f"must be 0, 1, 2 or 3, got {self.zero!r}")
+        if self.recompute not in ("none", "selective", "full"):
+            raise InputError(where, "recompute", f"must be none, selective or full, got {self.recompute!r}")
+        if self.world_size != world_size:
+            raise InputError(
+                where,
+                None,
+                f"dp({self.dp}) * tp({self.tp}) * pp({self.pp}) * cp({self.cp}) = {self.world_size}"
+                f" != world_size({world_size})",
+            )
+        if (self.dp * self.cp) % self.ep:
+            raise InputError(where, "ep", f"ep({self.ep}) must divide dp({self.dp}) * cp({self.cp})")
+        return self
+
+
+def parse_layout(text: str, where: str = "--layout") -> dict[str, int | str | bool]:
+    """``"tp=8,pp=16,ep=64,dp=8,mbs=1"`` -> keyword arguments for `Layout` (values checked later)."""
+    out: dict[str, int | str | bool] = {}
+    fields = {"dp", "tp", "pp", "cp", "ep", "mbs", "vpp", "zero", "recompute", "sequence_parallel"}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or key not in fields:
+            raise InputError(where, key or part, f"expected key=value with key in {sorted(fields)}")
+        if key == "recompute":
+            out[key] = value.strip()
+        elif key == "sequence_parallel":
+            out[key] = value.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            try:
+                out[key] = int(value)
+            except ValueError:
+                raise InputError(where, key, f"must be an integer, got {value!r}") from None
+    return out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Workload:
+    """What one optimizer step processes: ``global_batch`` sequences of ``seq_len`` tokens."""
+
+    seq_len: int
+    global_batch: int
+    dtype: str = "bf16"  # matmul datapath: bf16 or fp8
+
+    @property
+    def tokens_per_step(self) -> int:
+        return self.seq_len * self.global_batch
