@@ -222,6 +222,56 @@ def train(
         console.print(renderable)
 
 
+@app.command()
+def finetune(
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "llama-3.1-8b",
+    method: Annotated[str, typer.Option(help="full, lora or qlora.")] = "lora",
+    rank: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
+    tokens: Annotated[str, typer.Option(help="Fine-tuning tokens, e.g. 100M.")] = "100M",
+    gpus: Annotated[str, typer.Option(help="Number of accelerators.")] = "1",
+    gpu: Annotated[str, typer.Option(help="Accelerator, e.g. h100, a100-80gb, h200.")] = "h100",
+    seq_len: Annotated[str, typer.Option("--seq-len", help="Sequence length.")] = "4096",
+    global_batch: Annotated[str, typer.Option("--global-batch", help="Sequences per step.")] = "64",
+    as_json: JsonFlag = False,
+) -> None:
+    """Fine-tuning memory per device and time: full, LoRA or QLoRA."""
+    from trillion.catalog.hardware import find_accelerator, make_cluster
+    from trillion.plan.finetune import plan_finetune
+    from trillion.units import format_bytes, format_count, parse_context_len
+
+    if method not in ("full", "lora", "qlora"):
+        raise InputError("--method", None, f"must be full, lora or qlora, got {method!r}")
+    cl = make_cluster(find_accelerator(gpu), _positive_count(gpus, "--gpus"))
+    spec, _ = _resolve(name)
+    plan = plan_finetune(
+        spec,
+        cl,
+        tokens=_positive_count(tokens, "--tokens"),
+        method=method,  # type: ignore[arg-type]
+        rank=rank,
+        seq_len=parse_context_len(seq_len),
+        global_batch=_positive_count(global_batch, "--global-batch"),
+    )
+    if as_json:
+        _print_json(plan.to_dict())
+        return
+    t = Table(
+        title=f"{method} fine-tuning of {spec.name} on {cl.num_devices} x {cl.accelerator.display_name}"
+    )
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_row("fits", "yes" if plan.fits else f"NO: {plan.reason}")
+    t.add_row("trainable parameters", format_count(plan.trainable_params))
+    for k, v in plan.memory_bytes.items():
+        t.add_row(f"memory: {k}", format_bytes(v))
+    if plan.wall_clock_hours:
+        h = plan.wall_clock_hours
+        t.add_row("wall-clock hours (P50, P10-P90)", f"{h['p50']:.1f} ({h['p10']:.1f}-{h['p90']:.1f})")
+    console.print(t)
+    for a in plan.assumptions:
+        console.print(f"[dim]assumes {a}[/]")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:

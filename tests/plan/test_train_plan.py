@@ -140,3 +140,26 @@ def test_train_json_keys(capsys):
     ):
         assert key in data
     assert set(data["accelerator_hours"]) == {"p10", "p50", "p90"}
+
+
+def test_qlora_fits_70b_on_one_h100_and_lora_does_not():
+    from trillion.plan.finetune import lora_params, plan_finetune
+
+    spec = load_model("llama-3.1-70b")
+    one = make_cluster(find_accelerator("h100"), 1)
+    q = plan_finetune(spec, one, tokens=10**8, method="qlora", global_batch=8)
+    lo = plan_finetune(spec, one, tokens=10**8, method="lora", global_batch=8)
+    assert q.fits and not lo.fits and "GiB" in lo.reason
+    assert q.memory_bytes["frozen_base_weights"] < lo.memory_bytes["frozen_base_weights"] / 3
+    # rank r adds r * (in + out) per adapted matrix: 16 * (8192 + 8192) for one q_proj
+    assert lora_params(spec, 16) > 80 * 16 * (8192 + 8192)
+    assert q.wall_clock_hours["p10"] <= q.wall_clock_hours["p50"] <= q.wall_clock_hours["p90"]
+
+
+def test_finetune_cli(capsys):
+    import json
+
+    assert main(["finetune", "llama-3.1-8b", "--method", "qlora", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fits"] and data["trainable_params"] > 0
+    assert main(["finetune", "llama-3.1-8b", "--method", "dora"]) == 2

@@ -1,0 +1,51 @@
+"""Layout-search speed: the full search for trillion-parameter MoEs on 16,384 GPUs, one core.
+
+Run:  .venv/bin/python benchmarks/search_speed.py [repeats]
+Prints the median wall time of `trillion.plan.search.search` (all dp/tp/pp/cp/ep/mbs/vpp/recompute
+layouts, memory pruning and step-time ranking) over `repeats` runs, with the number of layouts
+evaluated. Set OMP_NUM_THREADS=1 etc. to pin numpy to one core (the script does it itself).
+"""
+
+from __future__ import annotations
+
+import os
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from trillion import load_model  # noqa: E402
+from trillion.catalog.hardware import find_accelerator, make_cluster  # noqa: E402
+from trillion.plan.calibration import load_calibration  # noqa: E402
+from trillion.plan.perf import model_dims  # noqa: E402
+from trillion.plan.search import search  # noqa: E402
+
+CASES = [
+    ("kimi-k2", "h800"),
+    ("qwen3-max", "h100-sxm"),
+    ("deepseek-v3", "h800"),
+    ("llama-3.1-405b", "h100-sxm"),
+]
+
+
+def main(repeats: int = 7) -> None:
+    cal = load_calibration().with_(attention_kernel="flash")
+    print("| model | cluster | layouts evaluated | feasible top | median s |")
+    print("|---|---|---|---|---|")
+    for name, gpu in CASES:
+        d = model_dims(load_model(name))
+        cluster = make_cluster(find_accelerator(gpu), 16384)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            result = search(d, cluster, seq_len=4096, global_batch=4096, cal=cal)
+            times.append(time.perf_counter() - t0)
+        best = result.layouts[0].label() if result.layouts else "none fits"
+        print(f"| {name} | 16384 x {gpu} | {result.evaluated:,} | {best} | {statistics.median(times):.3f} |")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
