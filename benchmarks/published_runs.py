@@ -18,7 +18,7 @@ from __future__ import annotations
 import statistics
 
 from trillion import load_model
-from trillion.catalog.hardware import find_accelerator, make_cluster
+from trillion.catalog.hardware import clusters, find_accelerator, make_cluster
 from trillion.plan.train import plan_training
 from trillion.units import parse_quantity
 
@@ -94,6 +94,17 @@ RUNS = [
         30_840_000,
         "published: up to 16384 H100, 8K sequences, 16M-token batch (Dubey et al. 2024 §3.3, §3.4)",
     ),
+    (
+        "deepseek-v3",
+        "deepseek-v3-h800",
+        2048,
+        14.8e12,
+        4096,
+        15360,
+        2_664_000,
+        "DeepSeek-V3 report Table 1 (pre-training 2,664K H800 hours), §4.2 (4K sequences, batch 15,360); fp8;"
+        " not in published_runs.csv",
+    ),
 ]
 RSC_SCALE_OUT = "200 Gbit/s"  # Meta RSC (A100): one 200 Gb/s HDR InfiniBand link per GPU
 
@@ -103,10 +114,14 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     errors = []
     for name, gpu, n, tokens, seq, gb, published, notes in RUNS:
-        acc = find_accelerator(gpu)
-        out = parse_quantity(RSC_SCALE_OUT, "byte_per_s", "benchmark") if gpu.startswith("a100") else None
-        cluster = make_cluster(acc, n, scale_out_bytes_per_s=out)
-        plan = plan_training(load_model(name), cluster, tokens=int(tokens), seq_len=seq, global_batch=gb)
+        if gpu in clusters():
+            cluster, precision = clusters()[gpu], "fp8"
+        else:
+            out = parse_quantity(RSC_SCALE_OUT, "byte_per_s", "benchmark") if gpu.startswith("a100") else None
+            cluster, precision = make_cluster(find_accelerator(gpu), n, scale_out_bytes_per_s=out), "bf16"
+        plan = plan_training(
+            load_model(name), cluster, tokens=int(tokens), seq_len=seq, global_batch=gb, precision=precision
+        )
         h = plan.accelerator_hours
         err = h["p50"] / published - 1
         errors.append(abs(err))

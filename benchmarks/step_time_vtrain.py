@@ -117,6 +117,41 @@ def write_calibration(cal: Calibration, single_mape: float) -> Path:
     return path
 
 
+def llm_analysis_baseline(multi: list[Row]) -> None:
+    """Run llm-analysis (pinned, in its own venv; see benchmarks/baselines/) on the same rows."""
+    import os
+    import subprocess
+
+    python = os.environ.get("LLM_ANALYSIS_PYTHON", "/tmp/llma/bin/python")
+    script = Path(__file__).parent / "baselines" / "llm_analysis_vtrain.py"
+    if not Path(python).exists():
+        print(
+            f"llm-analysis baseline skipped: {python} not found (python3 -m venv /tmp/llma && "
+            "/tmp/llma/bin/pip install llm-analysis==0.2.2)"
+        )
+        return
+    from vtrain import DATA
+
+    out = subprocess.run(
+        [python, str(script), str(DATA / "vtrain_ground_truth_multi.csv")],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    ape, rejected = [], 0
+    for line in out.stdout.splitlines():
+        i, value = line.split(",", 1)
+        if value.startswith("rejected"):
+            rejected += 1
+            continue
+        r = multi[int(i)]
+        ape.append(abs(float(value) - r.measured_s) / r.measured_s)
+    print(
+        f"llm-analysis 0.2.2 (un-tuned defaults) on the same multi-node rows: {len(ape)} predicted, "
+        f"{rejected} rejected, MAPE {np.mean(ape):.1%}, median APE {np.median(ape):.1%}"
+    )
+
+
 def main() -> None:
     try:
         single, multi = load("single"), load("multi")
@@ -127,6 +162,7 @@ def main() -> None:
     print("fitted on single-node rows:", {f: round(getattr(cal, f), 6) for f in FIELDS}, cal.attention_kernel)
     s_mape = report("single-node (fit)", single, cal)
     report("multi-node (held out)", multi, cal, worst=8)
+    llm_analysis_baseline(multi)
     if "--write-calibration" in sys.argv:
         print("wrote", write_calibration(cal, s_mape))
 

@@ -37,27 +37,39 @@ STATE_BYTES = {  # per parameter: weights, gradients, optimizer (master + moment
 FRAMEWORK_OVERHEAD_BYTES = 3 * 2**30  # CUDA context, NCCL buffers, allocator fragmentation (assumption)
 
 
-def _layer_activation_bytes(d: ModelDims, s, b, tp, cp, sp, kernel: str, *, moe: bool, recompute: str):
-    """Bytes one layer keeps for backward per micro-batch, and its transient working set."""
+def _layer_activation_bytes(
+    d: ModelDims, s, b, tp, cp, sp, kernel: str, *, moe: bool, recompute: str, dropout: bool = False
+):
+    """Bytes one layer keeps for backward per micro-batch, and its transient working set.
+
+    Per token, 2-byte activations (Korthikanti et al. 2022 §4.1, Table 2): attention keeps its input
+    (h), Q, K and V (q + kv widths) and its output (v width); the FFN its input (h), its up-projection
+    outputs (f, or 2f gated) and the activation output (f); the two norms their inputs (2h). With
+    dropout, one 1-byte mask after attention and one after the FFN (h each). Tensor parallelism splits
+    the head- and width-sized tensors; sequence parallelism also the h-sized ones. For GPT-3-style
+    MHA with a 4h GELU FFN and dropout this is Korthikanti's 34 sbh (10 + 24/t with TP, 34/t with SP).
+    """
     tokens = b * s / cp
     h = d.hidden
     split_h = np.where(sp, tp, 1)  # h-sized tensors are split only under sequence parallelism
-    attn = 2 * (2 * h / split_h + (d.q_width + d.kv_width + 2 * d.v_width) / tp)
-    core = np.where(kernel == "unfused", 5.0 * d.heads * s / tp, 0.0) + 4.0 * d.heads / tp  # + lse
+    masks = (2 * h / split_h) if dropout else 0.0  # two 1-byte dropout masks of h
+    attn = 2 * (h / split_h + (d.q_width + d.kv_width + d.v_width) / tp)
+    # unfused: scores, softmax and dropout output (5 bytes per score); flash: fp32 log-sum-exp only
+    core = np.where(kernel == "unfused", 5.0 * d.heads * s / tp, 4.0 * d.heads / tp)
     if moe:
-        ffn = 2 * (2 * h / split_h + d.top_k * (h + d.expert_width * (3 if d.gated else 2)))
+        ffn = 2 * (h / split_h + d.top_k * (h + d.expert_width * (3 if d.gated else 2)))
         ffn = ffn + 4.0 * d.num_experts  # fp32 router logits
         if d.shared_params:
             width = d.shared_params / (3 * h if d.gated else 2 * h)
             ffn = ffn + 2 * width * (3 if d.gated else 2) / tp
     else:
-        ffn = 2 * (2 * h / split_h + d.mlp_width * (3 if d.gated else 2) / tp)
+        ffn = 2 * (h / split_h + d.mlp_width * (3 if d.gated else 2) / tp)
     norms = 2 * 2 * h / split_h
-    full_layer = tokens * (attn + core + ffn + norms)
+    full_layer = tokens * (attn + core + ffn + norms + masks)
     if recompute == "full":
         kept = tokens * 2 * h / split_h
     elif recompute == "selective":
-        kept = tokens * (attn + ffn + norms)
+        kept = tokens * (attn + ffn + norms + masks)
     else:
         kept = full_layer
     return kept, full_layer

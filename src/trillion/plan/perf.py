@@ -46,6 +46,7 @@ class Calibration:
     layer_overhead_s: float = 300e-6  # host launch time of one layer's forward (backward: 2x)
     attention_kernel: str = "flash"  # "flash" (fused, causal-skipping) or "unfused"
     dp_overlap: float = 0.0  # fraction of the data-parallel reduction hidden under backward
+    tp_overlap: float = 0.0  # fraction of backward TP all-reduces hidden under weight-gradient GEMMs
     moe_imbalance: float = 1.1  # busiest expert's load over the mean (routed tokens)
     log_sigma: float = 0.10  # spread of log(measured / predicted) step time on the fitted data
     source: str = "defaults (not fitted)"
@@ -269,7 +270,8 @@ def step_time(
 
     def layer_total(f, bk, core, extra_fwd):
         fwd = f + 2 * tp_ar + cp_x + extra_fwd
-        bwd = bk + 2 * tp_ar + cp_x + extra_fwd
+        # Megatron overlaps the input-gradient all-reduce with the weight-gradient GEMM
+        bwd = bk + 2 * tp_ar * (1 - cal.tp_overlap) + cp_x + extra_fwd
         redo = {"none": 0.0, "selective": core, "full": fwd}[recompute] if isinstance(recompute, str) else 0.0
         return fwd + bwd + redo
 
