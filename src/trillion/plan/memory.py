@@ -7,6 +7,7 @@ most in-flight micro-batches, or the last stage when the output head and its fp3
 Model states per parameter (bytes), by mixed-precision recipe:
 - "bf16": bf16 weights 2, fp32 gradient accumulation 4, fp32 master weights 4, Adam m and v 8
   (Megatron-LM's default, Narayanan et al. 2021 §5; ZeRO paper's 16 bytes uses 2-byte gradients).
+- "fp16": DeepSpeed's fp16 recipe, fp16 gradients: 2 + 2 + 12 = the ZeRO paper's 16 bytes.
 - "fp8": as DeepSeek-V3 §3.3: bf16 weights 2 (+1 for the fp8 cast held for the step), fp32
   gradients 4, fp32 master 4, Adam moments in bf16 4.
 ZeRO-1 shards master weights and Adam moments over the data-parallel group, ZeRO-2 also the
@@ -32,6 +33,7 @@ from trillion.plan.perf import ModelDims
 
 STATE_BYTES = {  # per parameter: weights, gradients, optimizer (master + moments)
     "bf16": (2.0, 4.0, 12.0),
+    "fp16": (2.0, 2.0, 12.0),  # the ZeRO paper's mixed-precision Adam: 2 + 2 + K(=12)
     "fp8": (3.0, 4.0, 8.0),
 }
 FRAMEWORK_OVERHEAD_BYTES = 3 * 2**30  # CUDA context, NCCL buffers, allocator fragmentation (assumption)
