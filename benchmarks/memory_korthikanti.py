@@ -75,16 +75,32 @@ def zero_table() -> float:
     model on 64-way data parallelism, K = 12: 120 GB baseline, 31.4 GB (P_os), 16.6 GB (P_os+g),
     1.88 GB (P_os+g+p); GB = 1e9 bytes. trillion's `memory_per_device` with the fp16 recipe on a
     parameter count of exactly 7.5B (one dense layer of that size) against those figures."""
-    spec = ModelSpec(name="psi", vocab_size=1, hidden_size=1, num_layers=1,
-                     attention=Attention(num_heads=1, num_kv_heads=1, head_dim=1),
-                     mlp=MLP(intermediate_size=3_750_000_000 - 2, gated=False), tied_embeddings=True)
+    spec = ModelSpec(
+        name="psi",
+        vocab_size=1,
+        hidden_size=1,
+        num_layers=1,
+        attention=Attention(num_heads=1, num_kv_heads=1, head_dim=1),
+        mlp=MLP(intermediate_size=3_750_000_000 - 2, gated=False),
+        tied_embeddings=True,
+    )
     d = model_dims(spec)
     print("\n| ZeRO stage | ZeRO paper Table 1 (GB) | trillion (GB) | error |")
     print("|---|---|---|---|")
     worst = 0.0
     for stage, published in ((0, 120.0), (1, 31.4), (2, 16.6), (3, 1.88)):
-        m = memory_per_device(d, seq_len=1, global_batch=64, dp=64, tp=1, pp=1, mbs=1, zero=stage,
-                              recompute="full", precision="fp16")
+        m = memory_per_device(
+            d,
+            seq_len=1,
+            global_batch=64,
+            dp=64,
+            tp=1,
+            pp=1,
+            mbs=1,
+            zero=stage,
+            recompute="full",
+            precision="fp16",
+        )
         ours = float(m["weights"] + m["gradients"] + m["optimizer_states"]) / 1e9
         if stage == 3:
             ours -= float(2 * 2 * (d.attn_params + d.mlp_params)) / 1e9  # trillion adds 2 gathered layers
@@ -106,7 +122,9 @@ def main() -> None:
             worst = max(worst, abs(err))
             print(f"| {name} | {strategy} | {p / 2**20:.1f} | {o / 2**20:.1f} | {err:+.2%} |")
     print(f"\nworst |error| {worst:.2%}")
-    print(f"\nZeRO model states: worst |error| {zero_table():.2%} (published figures have 3 significant digits)")
+    print(
+        f"\nZeRO model states: worst |error| {zero_table():.2%} (published figures have 3 significant digits)"
+    )
 
 
 if __name__ == "__main__":
