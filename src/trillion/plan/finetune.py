@@ -30,7 +30,7 @@ from trillion.errors import InputError
 from trillion.plan.calibration import load_calibration
 from trillion.plan.memory import FRAMEWORK_OVERHEAD_BYTES, memory_per_device
 from trillion.plan.perf import model_dims, step_time
-from trillion.plan.train import GOODPUT, SAMPLES, plan_training
+from trillion.plan.train import percentiles, plan_training, wall_clock_s
 from trillion.spec.hardware import Cluster
 from trillion.spec.model import ModelSpec
 
@@ -155,12 +155,7 @@ def plan_finetune(
     )
     step = float(np.asarray(st.step_s).reshape(-1)[0]) * scale
     steps = ceil(tokens / (global_batch * seq_len))
-    rng = np.random.default_rng(0)
-    wall_h = (
-        steps * step * rng.lognormal(0.0, cal.log_sigma, SAMPLES) / rng.triangular(*GOODPUT, SAMPLES) / 3600
-    )
-    p10, p50, p90 = np.percentile(wall_h, [10, 50, 90])
-    hours = {"p10": float(p10), "p50": float(p50), "p90": float(p90)}
+    hours = percentiles(wall_clock_s(steps, step, cal) / 3600)
     return FinetunePlan(
         model=spec.name,
         method=method,

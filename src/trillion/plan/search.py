@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -115,22 +116,19 @@ def search(
     n = len(arrays["dp"])
     rec = np.array(recompute)[arrays["recompute_idx"]]
     mem = np.empty(n)
+    axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "vpp", "zero")
+
+    def layouts_of(sel: np.ndarray) -> dict[str, Any]:
+        return {k: arrays[k][sel] for k in axes}
+
     for i, r in enumerate(recompute):  # recompute is a string axis: one vectorised call each
         sel = arrays["recompute_idx"] == i
         if sel.any():
-            sub = {k: v[sel] for k, v in arrays.items()}
             mem[sel] = memory_per_device(
                 d,
                 seq_len=seq_len,
                 global_batch=global_batch,
-                dp=sub["dp"],
-                tp=sub["tp"],
-                pp=sub["pp"],
-                mbs=sub["mbs"],
-                cp=sub["cp"],
-                ep=sub["ep"],
-                vpp=sub["vpp"],
-                zero=sub["zero"],
+                **layouts_of(sel),
                 recompute=r,
                 precision=precision,
                 attention_kernel=cal.attention_kernel,
@@ -153,19 +151,12 @@ def search(
     for i, r in enumerate(recompute):
         sel = (arrays["recompute_idx"] == i) & fits
         if sel.any():
-            sub = {k: v[sel] for k, v in arrays.items()}
             st: StepTime = step_time(
                 d,
                 cluster,
                 seq_len=seq_len,
                 global_batch=global_batch,
-                dp=sub["dp"],
-                tp=sub["tp"],
-                pp=sub["pp"],
-                mbs=sub["mbs"],
-                cp=sub["cp"],
-                ep=sub["ep"],
-                vpp=sub["vpp"],
+                **layouts_of(sel),
                 recompute=r,
                 dtype=dtype,
                 cal=cal,

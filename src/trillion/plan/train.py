@@ -32,7 +32,16 @@ DEFAULT_BATCH_TOKENS = 16 * 2**20  # ~16M tokens per step when no global batch i
 SAMPLES = 20_000
 
 
-def _percentiles(x: np.ndarray) -> dict[str, float]:
+def wall_clock_s(steps: int, step_s: float, cal: Calibration, seed: int = 0) -> np.ndarray:
+    """Seeded samples of wall-clock seconds: step-time spread (lognormal, the fit's log sigma)
+    divided by goodput (triangular `GOODPUT`)."""
+    rng = np.random.default_rng(seed)
+    factor = rng.lognormal(0.0, cal.log_sigma, SAMPLES)
+    goodput = rng.triangular(*GOODPUT, SAMPLES)
+    return steps * step_s * factor / goodput
+
+
+def percentiles(x: np.ndarray) -> dict[str, float]:
     p10, p50, p90 = np.percentile(x, [10, 50, 90])
     return {"p10": float(p10), "p50": float(p50), "p90": float(p90)}
 
@@ -217,10 +226,7 @@ def plan_training(
     st = step_time(d, cluster, **kw, zero=layout.zero, recompute=layout.recompute, dtype=dtype, cal=cal)
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (gb * seq_len))
-    rng = np.random.default_rng(seed)
-    factor = rng.lognormal(0.0, cal.log_sigma, SAMPLES)
-    goodput = rng.triangular(*GOODPUT, SAMPLES)
-    wall_s = steps * step_s * factor / goodput
+    wall_s = wall_clock_s(steps, step_s, cal, seed)
     train_flop = 3.0 * forward_flop(spec, seq_len).total * tokens
     return TrainPlan(
         model=spec.name,
@@ -236,8 +242,8 @@ def plan_training(
         mfu=_scalar(mfu(st, cluster, cluster.num_devices, dtype)),
         steps=steps,
         train_flop=train_flop,
-        wall_clock_days=_percentiles(wall_s / 86400),
-        accelerator_hours=_percentiles(wall_s * cluster.num_devices / 3600),
+        wall_clock_days=percentiles(wall_s / 86400),
+        accelerator_hours=percentiles(wall_s * cluster.num_devices / 3600),
         alternatives=alternatives,
         rejected=rejected,
         assumptions=assumptions,
