@@ -134,6 +134,82 @@ def _positive_count(text: str, flag: str) -> int:
 
 
 @app.command()
+def hardware(as_json: JsonFlag = False) -> None:
+    """List the accelerator catalog (dense peaks, memory, interconnect) and the cluster presets."""
+    from trillion.catalog.hardware import accelerators, clusters
+    from trillion.units import format_bytes
+
+    accs = sorted(accelerators().values(), key=lambda a: a.peak_flop_per_s.get("bf16", 0.0))
+    if as_json:
+        _print_json(
+            {
+                "accelerators": [
+                    {
+                        "name": a.name,
+                        "display_name": a.display_name,
+                        "peak_flop_per_s": a.peak_flop_per_s,
+                        "memory_bytes": a.memory_bytes,
+                        "memory_bytes_per_s": a.memory_bytes_per_s,
+                        "tdp_w": a.tdp_w,
+                        "scale_up_domain": a.scale_up_domain,
+                        "scale_up_bytes_per_s": a.scale_up_bytes_per_s,
+                        "scale_out_bytes_per_s": a.scale_out_bytes_per_s,
+                        "source": a.source,
+                        "unverified": a.unverified,
+                    }
+                    for a in accs
+                ],
+                "clusters": [
+                    {
+                        "name": c.name,
+                        "accelerator": c.accelerator.name,
+                        "num_devices": c.num_devices,
+                        "scale_up_bytes_per_s": c.scale_up_bytes_per_s,
+                        "scale_out_bytes_per_s": c.scale_out_bytes_per_s,
+                        "source": c.source,
+                    }
+                    for c in clusters().values()
+                ],
+            }
+        )
+        return
+    t = Table(title="accelerators (dense peaks)")
+    for col in (
+        "name",
+        "bf16 TFLOP/s",
+        "fp8 TFLOP/s",
+        "memory",
+        "HBM TB/s",
+        "TDP W",
+        "scale-up GB/s",
+        "scale-out GB/s",
+    ):
+        t.add_column(col, justify="left" if col == "name" else "right")
+
+    def num(x: float | None, scale: float) -> str:
+        return "-" if x is None else f"{x / scale:,.4g}"
+
+    for a in accs:
+        t.add_row(
+            a.name,
+            num(a.peak_flop_per_s.get("bf16"), 1e12),
+            num(a.peak_flop_per_s.get("fp8"), 1e12),
+            format_bytes(a.memory_bytes),
+            num(a.memory_bytes_per_s, 1e12),
+            num(a.tdp_w, 1),
+            num(a.scale_up_bytes_per_s, 1e9),
+            num(a.scale_out_bytes_per_s, 1e9),
+        )
+    console.print(t)
+    c = Table(title="cluster presets (--cluster)")
+    for col in ("name", "devices", "accelerator", "source"):
+        c.add_column(col)
+    for cl in clusters().values():
+        c.add_row(cl.name, f"{cl.num_devices:,}", cl.accelerator.name, cl.source[:70])
+    console.print(c)
+
+
+@app.command()
 def train(
     name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
     tokens: Annotated[str, typer.Option(help="Training tokens, e.g. 36T, 15.6T, 3e12.")] = "1T",

@@ -59,3 +59,14 @@ def test_cluster_presets_and_synthesised_clusters():
     assert c.scale_up_domain == 8 and c.scale_out_bytes_per_s == 50e9
     with pytest.raises(InputError, match="scale_up_bandwidth"):
         make_cluster(find_accelerator("tpu-v4"), 256)  # no published per-chip ICI figure held
+
+
+def test_hardware_command(capsys):
+    import json
+
+    from trillion.cli import main
+
+    assert main(["hardware", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {a["name"] for a in data["accelerators"]} >= REQUIRED
+    assert main(["hardware"]) == 0 and "h800" in capsys.readouterr().out

@@ -59,8 +59,9 @@ def _layer_activation_bytes(
     # unfused: scores, softmax and dropout output (5 bytes per score); flash: fp32 log-sum-exp only
     core = np.where(kernel == "unfused", 5.0 * d.heads * s / tp, 4.0 * d.heads / tp)
     if moe:
-        ffn = 2 * (h / split_h + d.top_k * (h + d.expert_width * (3 if d.gated else 2)))
-        ffn = ffn + 4.0 * d.num_experts  # fp32 router logits
+        # routed tokens: each TP rank keeps its sequence-parallel shard (expert TP = 1)
+        ffn = 2 * (h / split_h + d.top_k * (h + d.expert_width * (3 if d.gated else 2)) / tp)
+        ffn = ffn + 4.0 * d.num_experts / tp  # fp32 router logits
         if d.shared_params:
             width = d.shared_params / (3 * h if d.gated else 2 * h)
             ffn = ffn + 2 * width * (3 if d.gated else 2) / tp

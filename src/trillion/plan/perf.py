@@ -186,7 +186,9 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
     if cal.attention_kernel == "unfused":  # probabilities written, softmaxed, dropped out, read
         core = core + 2 * 4.5 * b * heads * (s / cp) * s / (hbm * cal.eta_hbm)
     if moe:
-        routed = tokens * d.top_k * cal.moe_imbalance
+        # experts are not tensor-parallel (expert TP = 1): each TP rank routes its sequence-parallel
+        # shard of the tokens (Megatron-Core requires sequence parallelism with MoE and TP)
+        routed = tokens / tp * d.top_k * cal.moe_imbalance
         per_expert = routed * ep / max(d.num_experts, 1)
         width = d.expert_width * (2 if d.gated else 1)
         ffn_flop = 2 * routed * d.expert_params
@@ -205,8 +207,8 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
             ffn = ffn + _gemm(
                 2 * tokens * d.shared_params / tp, tokens, d.shared_params / (2 * h * tp), h, peak, hbm, cal
             )
-        ffn = ffn + _gemm(2 * tokens * d.router_params, tokens, d.num_experts, h, peak, hbm, cal)
-        act = d.top_k * d.expert_width * (3 if d.gated else 2)
+        ffn = ffn + _gemm(2 * tokens / tp * d.router_params, tokens / tp, d.num_experts, h, peak, hbm, cal)
+        act = d.top_k * d.expert_width * (3 if d.gated else 2) / tp
     else:
         width = d.mlp_width * (2 if d.gated else 1)
         ffn_flop = 2 * tokens * d.mlp_params / tp
@@ -266,7 +268,7 @@ def step_time(
     cp_x = np.where(cp > 1, 2 * (cp - 1) * (2.0 * tokens * d.kv_width / tp) / (cp_bw * cal.eta_net), 0.0)
     # expert parallel: dispatch + combine all-to-all, forward and backward
     ep_bw = np.where(tp * ep <= domain, up, out)
-    a2a = all_to_all_s(2.0 * tokens * d.top_k * d.hidden, ep, ep_bw, cal) if d.num_moe_layers else 0.0
+    a2a = all_to_all_s(2.0 * tokens / tp * d.top_k * d.hidden, ep, ep_bw, cal) if d.num_moe_layers else 0.0
 
     def layer_total(f, bk, core, extra_fwd):
         fwd = f + 2 * tp_ar + cp_x + extra_fwd
