@@ -113,14 +113,19 @@ def main() -> None:
     print("| run | devices | published hours | trillion P50 | P10-P90 | error | layout | MFU | notes |")
     print("|---|---|---|---|---|---|---|---|---|")
     errors = []
-    for name, gpu, n, tokens, seq, gb, published, notes in RUNS:
+    for name, gpu, n, tokens, seq, batch_seqs, published, notes in RUNS:
         if gpu in clusters():
             cluster, precision = clusters()[gpu], "fp8"
         else:
             out = parse_quantity(RSC_SCALE_OUT, "byte_per_s", "benchmark") if gpu.startswith("a100") else None
             cluster, precision = make_cluster(find_accelerator(gpu), n, scale_out_bytes_per_s=out), "bf16"
         plan = plan_training(
-            load_model(name), cluster, tokens=int(tokens), seq_len=seq, global_batch=gb, precision=precision
+            load_model(name),
+            cluster,
+            tokens=int(tokens),
+            seq_len=seq,
+            global_batch=batch_seqs,
+            precision=precision,
         )
         h = plan.accelerator_hours
         err = h["p50"] / published - 1

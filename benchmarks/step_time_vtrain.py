@@ -92,7 +92,7 @@ def report(name: str, rows: list[Row], cal: Calibration, worst: int = 5) -> floa
         r = rows[i]
         print(
             f"  worst: h={r.hidden} L={r.layers} gpus={r.gpus} tp={r.tp} dp={r.dp} pp={r.pp} mbs={r.mbs} "
-            f"gb={r.global_batch}: measured {r.measured_s:.3f} s, predicted {pred[i]:.3f} s ({pred[i] / r.measured_s - 1:+.1%})"
+            f"global_batch={r.global_batch}: measured {r.measured_s:.3f} s, predicted {pred[i]:.3f} s ({pred[i] / r.measured_s - 1:+.1%})"
         )
     return float(ape.mean())
 

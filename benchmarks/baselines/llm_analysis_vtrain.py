@@ -28,7 +28,7 @@ for i, r in enumerate(rows):
         int(r[k]) for k in ("hidden size", "attention heads", "# layers", "sequence length")
     )
     tp, dp, pp = (int(r[k]) for k in ("tensor parallelism", "data parallelism", "pipeline parallelism"))
-    mbs, gb = int(r["micro batch"]), int(r["global batch"])
+    mbs, batch_seqs = int(r["micro batch"]), int(r["global batch"])
     cfg = {
         "name": f"vtrain_{i}",
         "num_layers": layers,
@@ -49,9 +49,9 @@ for i, r in enumerate(rows):
             dtype_name="w16a16e16",
             log_level="CRITICAL",
             batch_size_per_gpu=mbs,
-            global_batch_size=gb,
+            global_batch_size=batch_seqs,
             seq_len=s,
-            total_num_tokens=gb * s,
+            total_num_tokens=batch_seqs * s,
             activation_recomputation=2,
             tp_size=tp,
             pp_size=pp,

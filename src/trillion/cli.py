@@ -261,7 +261,7 @@ def train(
             cl = replace(cl, num_devices=_positive_count(gpus, "--gpus")).validate()
     else:
         cl = make_cluster(find_accelerator(gpu), _positive_count(gpus or "1024", "--gpus"))
-    gb = _positive_count(global_batch, "--global-batch") if global_batch else None
+    batch_seqs = _positive_count(global_batch, "--global-batch") if global_batch else None
     lay = None
     if layout:
         kwargs = parse_layout(layout)
@@ -281,7 +281,7 @@ def train(
         cl,
         tokens=n_tokens,
         seq_len=s,
-        global_batch=gb,
+        global_batch=batch_seqs,
         layout=lay,
         precision=precision,
         zero=zero,

@@ -130,13 +130,13 @@ def plan_training(
         attention_kernel=attention_kernel
     )
     d = model_dims(spec)
-    gb = global_batch or max(1, DEFAULT_BATCH_TOKENS // seq_len)
+    batch_seqs = global_batch or max(1, DEFAULT_BATCH_TOKENS // seq_len)
     assumptions = [
         f"calibration: {base.source} (eta_gemm {cal.eta_gemm:.3f} on {acc.name}, eta_hbm {cal.eta_hbm:.3f},"
         f" eta_net {cal.eta_net:.3f}, host launch floor {cal.layer_overhead_s * 1e6:.0f} us per layer)",
         f"attention kernel: {attention_kernel}; MoE load imbalance {cal.moe_imbalance}",
         f"mixed precision: {precision} (model states per parameter: see trillion.plan.memory)",
-        f"global batch: {gb} sequences of {seq_len} tokens ({gb * seq_len:,} tokens per step)"
+        f"global batch: {batch_seqs} sequences of {seq_len} tokens ({batch_seqs * seq_len:,} tokens per step)"
         + ("" if global_batch else " (default ~16M tokens per step)"),
         f"goodput: triangular({GOODPUT[0]}, {GOODPUT[1]}, {GOODPUT[2]}) after Llama 3 §3.3.4",
         f"step-time spread: lognormal sigma {cal.log_sigma:.3f} (fit residual)",
@@ -150,7 +150,7 @@ def plan_training(
             d,
             cluster,
             seq_len=seq_len,
-            global_batch=gb,
+            global_batch=batch_seqs,
             cal=cal,
             precision=precision,
             dtype=dtype,
@@ -167,11 +167,11 @@ def plan_training(
                 reason="; ".join(f"{k}: {v}" for k, v in rejected.items()) or "no layout",
                 tokens=tokens,
                 seq_len=seq_len,
-                global_batch=gb,
+                global_batch=batch_seqs,
                 memory_bytes={},
                 step_s=float("nan"),
                 mfu=float("nan"),
-                steps=ceil(tokens / (gb * seq_len)),
+                steps=ceil(tokens / (batch_seqs * seq_len)),
                 train_flop=float("nan"),
                 wall_clock_days={},
                 accelerator_hours={},
@@ -185,15 +185,15 @@ def plan_training(
         ]
     else:
         layout.validate_for(cluster.num_devices)
-        if gb % (layout.dp * layout.mbs):
+        if batch_seqs % (layout.dp * layout.mbs):
             raise InputError(
                 "--global-batch",
                 None,
-                f"global_batch({gb}) is not divisible by dp({layout.dp}) * mbs({layout.mbs})",
+                f"global_batch({batch_seqs}) is not divisible by dp({layout.dp}) * mbs({layout.mbs})",
             )
     kw = dict(
         seq_len=seq_len,
-        global_batch=gb,
+        global_batch=batch_seqs,
         dp=layout.dp,
         tp=layout.tp,
         pp=layout.pp,
@@ -225,7 +225,7 @@ def plan_training(
     )
     st = step_time(d, cluster, **kw, zero=layout.zero, recompute=layout.recompute, dtype=dtype, cal=cal)
     step_s = _scalar(st.step_s)
-    steps = ceil(tokens / (gb * seq_len))
+    steps = ceil(tokens / (batch_seqs * seq_len))
     wall_s = wall_clock_s(steps, step_s, cal, seed)
     train_flop = 3.0 * forward_flop(spec, seq_len).total * tokens
     return TrainPlan(
@@ -236,7 +236,7 @@ def plan_training(
         reason=reason,
         tokens=tokens,
         seq_len=seq_len,
-        global_batch=gb,
+        global_batch=batch_seqs,
         memory_bytes=mem,
         step_s=step_s,
         mfu=_scalar(mfu(st, cluster, cluster.num_devices, dtype)),
