@@ -209,36 +209,22 @@ def hardware(as_json: JsonFlag = False) -> None:
     console.print(c)
 
 
-@app.command()
-def train(
-    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
-    tokens: Annotated[str, typer.Option(help="Training tokens, e.g. 36T, 15.6T, 3e12.")] = "1T",
-    gpus: Annotated[
-        str | None, typer.Option(help="Number of accelerators (default: the cluster preset's).")
-    ] = None,
-    gpu: Annotated[
-        str, typer.Option(help="Accelerator (see catalog/accelerators), e.g. h800, h100, b200.")
-    ] = "h100",
-    cluster: Annotated[
-        str | None, typer.Option(help="Cluster preset, e.g. deepseek-v3-h800 (overrides --gpu).")
-    ] = None,
-    seq_len: Annotated[str, typer.Option("--seq-len", help="Sequence length (4096, 8k).")] = "4096",
-    global_batch: Annotated[str | None, typer.Option("--global-batch", help="Sequences per step.")] = None,
-    layout: Annotated[
-        str | None, typer.Option(help="e.g. tp=8,pp=16,ep=64,dp=8,mbs=1 (default: search).")
-    ] = None,
-    zero: Annotated[int, typer.Option(help="ZeRO stage 0-3 over data parallel.")] = 1,
-    recompute: Annotated[
-        str | None, typer.Option(help="none | selective | full (default: searched).")
-    ] = None,
-    precision: Annotated[str, typer.Option(help="bf16 or fp8 mixed precision.")] = "bf16",
-    calibration: Annotated[
-        str | None, typer.Option(help="Calibration TOML (e.g. from trillion ladder).")
-    ] = None,
-    attention_kernel: Annotated[str, typer.Option("--attention-kernel", help="flash or unfused.")] = "flash",
-    as_json: JsonFlag = False,
-) -> None:
-    """Plan a training run: layout, memory per device, step time, MFU, days and accelerator-hours."""
+def plan_from_flags(
+    name: str,
+    tokens: str,
+    gpus: str | None,
+    gpu: str,
+    cluster: str | None,
+    seq_len: str = "4096",
+    global_batch: str | None = None,
+    precision: str = "bf16",
+    layout: str | None = None,
+    zero: int = 1,
+    recompute: str | None = None,
+    calibration: str | None = None,
+    attention_kernel: str = "flash",
+):
+    """Parse the training flags (strings as typed) and plan the run (`trillion.plan_training`)."""
     from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
     from trillion.plan.calibration import load_calibration
     from trillion.plan.train import plan_training
@@ -276,7 +262,7 @@ def train(
         lay = Layout(**kwargs).validate_for(world)  # type: ignore[arg-type]
     spec, _ = _resolve(name)
     cal = load_calibration(calibration) if calibration else None
-    plan = plan_training(
+    return plan_training(
         spec,
         cl,
         tokens=n_tokens,
@@ -289,13 +275,68 @@ def train(
         calibration=cal,
         attention_kernel=attention_kernel,
     )
+
+
+@app.command()
+def train(
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    tokens: Annotated[str, typer.Option(help="Training tokens, e.g. 36T, 15.6T, 3e12.")] = "1T",
+    gpus: Annotated[
+        str | None, typer.Option(help="Number of accelerators (default: the cluster preset's).")
+    ] = None,
+    gpu: Annotated[
+        str, typer.Option(help="Accelerator (see catalog/accelerators), e.g. h800, h100, b200.")
+    ] = "h100",
+    cluster: Annotated[
+        str | None, typer.Option(help="Cluster preset, e.g. deepseek-v3-h800 (overrides --gpu).")
+    ] = None,
+    seq_len: Annotated[str, typer.Option("--seq-len", help="Sequence length (4096, 8k).")] = "4096",
+    global_batch: Annotated[str | None, typer.Option("--global-batch", help="Sequences per step.")] = None,
+    layout: Annotated[
+        str | None, typer.Option(help="e.g. tp=8,pp=16,ep=64,dp=8,mbs=1 (default: search).")
+    ] = None,
+    zero: Annotated[int, typer.Option(help="ZeRO stage 0-3 over data parallel.")] = 1,
+    recompute: Annotated[
+        str | None, typer.Option(help="none | selective | full (default: searched).")
+    ] = None,
+    precision: Annotated[str, typer.Option(help="bf16, fp16 or fp8 mixed precision.")] = "bf16",
+    calibration: Annotated[
+        str | None, typer.Option(help="Calibration TOML (e.g. from trillion ladder).")
+    ] = None,
+    attention_kernel: Annotated[str, typer.Option("--attention-kernel", help="flash or unfused.")] = "flash",
+    region: Annotated[
+        str, typer.Option(help="Grid region for the footprint (see trillion footprint).")
+    ] = "World",
+    pue: Annotated[str | None, typer.Option(help="PUE or range for the footprint.")] = None,
+    price: Annotated[str | None, typer.Option(help="USD per device-hour for the footprint.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan a training run: layout, memory, step time, MFU, days, accelerator-hours and footprint."""
+    from trillion.cli_footprint import FootprintFlags
+
+    fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
+    plan = plan_from_flags(
+        name, tokens, gpus, gpu, cluster, seq_len, global_batch, precision, layout, zero, recompute,
+        calibration, attention_kernel,
+    )  # fmt: skip
+    fp = None
+    if plan.fits:
+        from trillion.footprint.train import footprint_of_plan
+
+        fp = footprint_of_plan(plan, **fkw)
     if as_json:
-        _print_json(plan.to_dict())
+        _print_json({**plan.to_dict(), "footprint": fp.to_dict() if fp else None})
         return
     from trillion.report.tables import train_tables
 
     for renderable in train_tables(plan):
         console.print(renderable)
+    if fp is not None:
+        from trillion.report.footprint_tables import footprint_tables
+
+        console.print(
+            footprint_tables(fp, f"Footprint (region {region}; `trillion footprint` for all options)")[0]
+        )
 
 
 @app.command()
@@ -346,6 +387,11 @@ def finetune(
     console.print(t)
     for a in plan.assumptions:
         console.print(f"[dim]assumes {a}[/]")
+
+
+from trillion.cli_footprint import register as _register_footprint  # noqa: E402
+
+_register_footprint(app)
 
 
 def main(argv: list[str] | None = None) -> int:

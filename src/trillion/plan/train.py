@@ -35,10 +35,25 @@ SAMPLES = 20_000
 def wall_clock_s(steps: int, step_s: float, cal: Calibration, seed: int = 0) -> np.ndarray:
     """Seeded samples of wall-clock seconds: step-time spread (lognormal, the fit's log sigma)
     divided by goodput (triangular `GOODPUT`)."""
+    return _wall_and_goodput(steps, step_s, cal, seed)[0]
+
+
+def _wall_and_goodput(
+    steps: int, step_s: float, cal: Calibration, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     factor = rng.lognormal(0.0, cal.log_sigma, SAMPLES)
     goodput = rng.triangular(*GOODPUT, SAMPLES)
-    return steps * step_s * factor / goodput
+    return steps * step_s * factor / goodput, goodput
+
+
+def phase_fractions(parts: dict[str, Any], step_s: float) -> dict[str, float]:
+    """Share of a step spent computing (GEMMs, attention, optimizer), communicating (exposed
+    TP/EP/DP collectives) and idle (pipeline bubble): what the power model needs."""
+    comm = _scalar(parts["tp_comm"]) + _scalar(parts["ep_all_to_all"]) + _scalar(parts["dp_reduce_exposed"])
+    idle = _scalar(parts["pipeline_bubble"])
+    compute = max(step_s - comm - idle, 0.0)
+    return {"compute": compute / step_s, "communication": comm / step_s, "idle": idle / step_s}
 
 
 def percentiles(x: np.ndarray) -> dict[str, float]:
@@ -68,6 +83,9 @@ class TrainPlan:
     alternatives: list[dict[str, Any]] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    # Monte Carlo draws behind the percentiles (wall-clock seconds, goodput), for the footprint
+    samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         acc = self.cluster.accelerator
@@ -92,6 +110,7 @@ class TrainPlan:
             "train_flop": self.train_flop,
             "wall_clock_days": self.wall_clock_days,
             "accelerator_hours": self.accelerator_hours,
+            "step_phases": self.phases,
             "alternatives": self.alternatives,
             "rejected": self.rejected,
             "assumptions": self.assumptions,
@@ -120,8 +139,8 @@ def plan_training(
     """Plan training `spec` on `cluster` for `tokens` tokens (see module doc for the uncertainty)."""
     if tokens <= 0:
         raise InputError("--tokens", None, f"must be positive, got {tokens}")
-    if precision not in ("bf16", "fp8"):
-        raise InputError("--precision", None, f"must be bf16 or fp8, got {precision!r}")
+    if precision not in ("bf16", "fp16", "fp8"):
+        raise InputError("--precision", None, f"must be bf16, fp16 or fp8, got {precision!r}")
     dtype = precision
     acc = cluster.accelerator
     acc.peak(dtype)  # fails early, naming the device, when it has no such datapath
@@ -226,7 +245,7 @@ def plan_training(
     st = step_time(d, cluster, **kw, zero=layout.zero, recompute=layout.recompute, dtype=dtype, cal=cal)
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (batch_seqs * seq_len))
-    wall_s = wall_clock_s(steps, step_s, cal, seed)
+    wall_s, goodput = _wall_and_goodput(steps, step_s, cal, seed)
     train_flop = 3.0 * forward_flop(spec, seq_len).total * tokens
     return TrainPlan(
         model=spec.name,
@@ -247,4 +266,6 @@ def plan_training(
         alternatives=alternatives,
         rejected=rejected,
         assumptions=assumptions,
+        phases=phase_fractions(st.parts, step_s),
+        samples={"wall_s": wall_s, "goodput": goodput},
     )

@@ -1,0 +1,338 @@
+"""Energy, carbon, water and money of accelerator time, with P10/P50/P90 and every assumption.
+
+Conventions (each figure in the output names its own):
+- energy: IT energy = devices x hours x IT power per device (`trillion.footprint.power`);
+  facility energy = IT energy x PUE. ``energy_mwh`` is facility energy.
+- carbon, location-based: facility energy x the grid's average intensity (GHG Protocol Scope 2
+  location method); market-based: the same energy x a contract intensity or x (1 - renewable
+  share); without either, market-based equals location-based (no instrument claimed).
+- embodied: manufacturing carbon of accelerators (by the chosen method) and their server's share,
+  allocated by device-hours over a service life (Luccioni et al. 2023; Morrison et al. 2025).
+- water: on-site WUE x IT energy + off-site EWIF x facility energy (Li et al. 2023,
+  E * [WUE_onsite + PUE * WUE_offsite]).
+- money: cloud price x device-hours, or owned hardware: capex / service life x device-hours +
+  electricity price x facility energy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from trillion.errors import InputError
+from trillion.footprint import data
+from trillion.footprint.dist import SAMPLES, Dist, percentiles
+from trillion.footprint.power import activity_from_mfu, default_activity, power_samples
+from trillion.spec.hardware import Accelerator
+
+HOURS_PER_YEAR = 8766.0  # 365.25 days
+
+PUE_DEFAULT = Dist(
+    1.08,
+    1.17,
+    1.58,
+    "pue.csv: Meta fleet 1.08 (2023) to the Uptime Institute industry average 1.58 (2023), most"
+    " likely Microsoft's fleet 1.17 (FY2025)",
+)
+WUE_DEFAULT = Dist(
+    0.15,
+    0.27,
+    1.8,
+    "wue.csv: AWS 0.15 (2024) to the industry average ~1.8 L/kWh (GreenBiz), most likely Microsoft's"
+    " fleet 0.27 (FY2025)",
+)
+OFFSITE_DEFAULT = Dist.uniform(
+    1.29,
+    3.10,
+    "water_offsite.csv: the two grids Morrison et al. 2025 used (Austin Energy 1.29, Iowa 3.10 L/kWh,"
+    " after Reig et al. 2020); no figure for this region",
+)
+INTENSITY_SPREAD = 0.10  # +-10%: an annual average stands for the run's actual hours
+LIFETIME_DEFAULT = Dist(3.0, 4.0, 5.0, "service life: EcoLogits 3 y, Morrison et al. 2025 4 y, LLMCarbon 5 y")
+EMBODIED_PREFERENCE = ("boavizta", "vendor", "hubblo", "component", "ecologits", "bloom", "die")
+EMBODIED_METHODS = (*EMBODIED_PREFERENCE, "node", "all")
+# methods whose scope already covers the host (or that count the die only): no server share added
+_NO_SERVER_SHARE = {"die", "component", "node"}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Footprint:
+    """One footprint estimate. Each ``dict`` of percentiles has keys p10/p50/p90."""
+
+    accelerator: str
+    device_hours: dict[str, float]
+    it_energy_mwh: dict[str, float]
+    energy_mwh: dict[str, float]
+    energy_breakdown_mwh: dict[str, float]
+    co2e_t: dict[str, dict[str, float]]
+    embodied_by_method_t: dict[str, float]
+    water_m3: dict[str, Any]
+    cost_usd: dict[str, float] | None
+    cost_usd_per_million_tokens: dict[str, float] | None
+    power_basis: str
+    assumptions: list[dict[str, str]] = field(default_factory=list)
+    # the Monte Carlo draws behind the percentiles (same order across keys), for derived figures
+    samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accelerator": self.accelerator,
+            "device_hours": self.device_hours,
+            "it_energy_mwh": self.it_energy_mwh,
+            "energy_mwh": {
+                **self.energy_mwh,
+                "basis": "facility (IT x PUE)",
+                "breakdown_p50": self.energy_breakdown_mwh,
+            },
+            "co2e_t": {**self.co2e_t, "embodied_by_method_p50": self.embodied_by_method_t},
+            "water_m3": self.water_m3,
+            "cost_usd": self.cost_usd,
+            "cost_usd_per_million_tokens": self.cost_usd_per_million_tokens,
+            "power_basis": self.power_basis,
+            "assumptions": self.assumptions,
+        }
+
+
+def _samples(x: Dist | np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if isinstance(x, Dist):
+        return x.sample(rng, SAMPLES)
+    arr = np.asarray(x, dtype=float).ravel()
+    if arr.shape[0] != SAMPLES:
+        arr = rng.choice(arr, SAMPLES)
+    return arr
+
+
+def _note(out: list[dict[str, str]], name: str, dist: Dist, unit: str) -> None:
+    out.append({"name": name, "value": dist.label(unit), "source": dist.source})
+
+
+def _embodied(
+    acc: Accelerator, method: str, rng: np.random.Generator, out: list[dict[str, str]]
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Embodied kg CO2e per device (samples) for `method`, and the median kg of every method."""
+    rows = data.embodied_rows(acc.name)
+    node_row = next(r for r in data.table("embodied_carbon") if r["method_id"] == "node")
+    server = [r for r in data.server_embodied_rows() if "p5" in r["item"]][0]
+    server_kg = float(server["kg_co2e"]) / 8
+    by_method: dict[str, float] = {}
+    for r in rows:
+        kg = float(r["kg_co2e"]) + (0.0 if r["method_id"] in _NO_SERVER_SHARE else server_kg)
+        by_method.setdefault(r["method_id"], kg)
+    by_method["node"] = float(node_row["kg_co2e"]) / 8
+    if method == "all":
+        lo, hi = min(by_method.values()), max(by_method.values())
+        dist = Dist.uniform(lo, hi, "spread of every method in embodied_carbon.csv for this device")
+        _note(out, "embodied carbon per device (all methods)", dist, "kg CO2e")
+        return dist.sample(rng, SAMPLES), by_method
+    if method == "default":
+        method = next((m for m in EMBODIED_PREFERENCE if m in by_method), "node")
+    if method not in by_method:
+        have = ", ".join(sorted(by_method))
+        raise InputError("--embodied-method", None, f"no {method!r} estimate for {acc.name} (has: {have})")
+    src_rows = [r for r in rows if r["method_id"] == method] or [node_row]
+    text = f"{src_rows[0]['item']}: {src_rows[0]['source']}"
+    if method not in _NO_SERVER_SHARE:
+        text += f"; plus 1/8 of {server['item']} ({server_kg:.0f} kg): {server['source']}"
+    out.append(
+        {
+            "name": f"embodied carbon per device ({method})",
+            "value": f"{by_method[method]:.0f} kg CO2e",
+            "source": text,
+        }
+    )
+    return np.full(SAMPLES, by_method[method]), by_method
+
+
+def estimate_footprint(
+    acc: Accelerator,
+    device_hours: Dist | np.ndarray,
+    *,
+    activity: Dist | np.ndarray | None = None,
+    mfu: float | None = None,
+    region: str = "World",
+    year: int | None = None,
+    intensity: Dist | None = None,
+    pue: Dist | None = None,
+    wue: Dist | None = None,
+    water_offsite: Dist | None = None,
+    renewable_share: Dist | None = None,
+    market_intensity: Dist | None = None,
+    ownership: Literal["cloud", "owned"] = "cloud",
+    price: Dist | None = None,
+    capex_usd: Dist | None = None,
+    electricity_usd_per_kwh: Dist | None = None,
+    embodied_method: str = "default",
+    lifetime_years: Dist | None = None,
+    power_w: Dist | None = None,
+    tokens: float | None = None,
+    exclude_runs: tuple[str, ...] = (),
+    seed: int = 0,
+) -> Footprint:
+    """Footprint of `device_hours` (samples or a distribution) on accelerator `acc`.
+
+    Activity comes from `activity` (samples, e.g. a plan's phases), else from a known `mfu`, else
+    a default range. Units: hours, W, g CO2e/kWh, L/kWh, USD per device-hour, USD per kWh, years; `tokens` (for the
+    cost per million tokens) is a count. Pass `exclude_runs` to keep measured runs out of the power
+    model (leave-one-out validation).
+    """
+    if ownership not in ("cloud", "owned"):
+        raise InputError("--ownership", None, f"must be cloud or owned, got {ownership!r}")
+    if embodied_method not in (*EMBODIED_METHODS, "default"):
+        raise InputError(
+            "--embodied-method",
+            None,
+            f"must be one of {', '.join(EMBODIED_METHODS)}, got {embodied_method!r}",
+        )
+    rng = np.random.default_rng(seed)
+    out: list[dict[str, str]] = []
+    hours = _samples(device_hours, rng)
+    if activity is not None:
+        act = _samples(activity, rng)
+    elif mfu is not None:
+        if not 0 < mfu <= 1:
+            raise InputError("--mfu", None, f"must be in (0, 1], got {mfu}")
+        act = activity_from_mfu(acc, mfu, rng, out)
+    else:
+        from trillion.footprint.power import ACTIVITY_DEFAULT
+
+        act = default_activity(rng)
+        _note(out, "activity (share of time at training intensity)", ACTIVITY_DEFAULT, "")
+    power = power_samples(acc, act, rng, exclude_runs=exclude_runs, given_w=power_w, assumptions=out)
+
+    pue = pue or PUE_DEFAULT
+    _note(out, "PUE", pue, "")
+    pue_s = pue.sample(rng, SAMPLES)
+    it_kwh = hours * power.total_w / 1000
+    fac_kwh = it_kwh * pue_s
+
+    if intensity is None:
+        row = data.grid_intensity(region, year)
+        spread = Dist.uniform(
+            row.g_per_kwh * (1 - INTENSITY_SPREAD),
+            row.g_per_kwh * (1 + INTENSITY_SPREAD),
+            f"{row.region_name} ({row.region_id}) {row.year}: {row.g_per_kwh:g} g/kWh, {row.method}"
+            f" [{row.gas_scope}]; {row.source}; +-{INTENSITY_SPREAD:.0%} for the run's hours vs the annual mean",
+        )
+        intensity = spread
+        region_id = row.region_id
+    else:
+        region_id = region
+    _note(out, "grid intensity (location-based)", intensity, "g CO2e/kWh")
+    g_s = intensity.sample(rng, SAMPLES)
+    location_t = fac_kwh * g_s / 1e6
+    if market_intensity is not None:
+        _note(out, "market-based intensity (contracts)", market_intensity, "g CO2e/kWh")
+        market_t = fac_kwh * market_intensity.sample(rng, SAMPLES) / 1e6
+    elif renewable_share is not None:
+        _note(out, "renewable share claimed (market-based)", renewable_share, "")
+        market_t = location_t * (1 - renewable_share.sample(rng, SAMPLES))
+    else:
+        out.append(
+            {
+                "name": "market-based",
+                "value": "= location-based",
+                "source": "no contract or renewable share given",
+            }
+        )
+        market_t = location_t
+
+    life = lifetime_years or LIFETIME_DEFAULT
+    _note(out, "hardware service life", life, "years")
+    kg_dev, by_method = _embodied(acc, embodied_method, rng, out)
+    share = hours / (life.sample(rng, SAMPLES) * HOURS_PER_YEAR)
+    embodied_t = kg_dev * share / 1000
+    embodied_by_method = {m: float(np.median(kg * share / 1000)) for m, kg in sorted(by_method.items())}
+
+    wue = wue or WUE_DEFAULT
+    _note(out, "on-site water (WUE, per IT kWh)", wue, "L/kWh")
+    if water_offsite is None:
+        w_row = data.water_offsite(region_id)
+        water_offsite = Dist.point(float(w_row["l_per_kwh"]), w_row["source"]) if w_row else OFFSITE_DEFAULT
+    _note(out, "off-site water (per kWh generated)", water_offsite, "L/kWh")
+    onsite_m3 = it_kwh * wue.sample(rng, SAMPLES) / 1000
+    offsite_m3 = fac_kwh * water_offsite.sample(rng, SAMPLES) / 1000
+
+    cost = _cost(acc, hours, fac_kwh, ownership, price, capex_usd, electricity_usd_per_kwh, life, rng, out)
+
+    breakdown = {
+        "accelerators": float(np.median(hours * power.accelerator_w)) / 1e6,
+        "hosts": float(np.median(hours * power.host_w)) / 1e6,
+        "network": float(np.median(hours * power.network_w)) / 1e6,
+        "facility_overhead": float(np.median(fac_kwh - it_kwh)) / 1e3,
+    }
+    return Footprint(
+        accelerator=acc.name,
+        device_hours=percentiles(hours),
+        it_energy_mwh=percentiles(it_kwh / 1e3),
+        energy_mwh=percentiles(fac_kwh / 1e3),
+        energy_breakdown_mwh=breakdown,
+        co2e_t={
+            "location": percentiles(location_t),
+            "market": percentiles(market_t),
+            "embodied": percentiles(embodied_t),
+            "total_location": percentiles(location_t + embodied_t),
+        },
+        embodied_by_method_t=embodied_by_method,
+        water_m3={
+            **percentiles(onsite_m3 + offsite_m3),
+            "onsite": percentiles(onsite_m3),
+            "offsite": percentiles(offsite_m3),
+        },
+        cost_usd=percentiles(cost) if cost is not None else None,
+        cost_usd_per_million_tokens=(
+            percentiles(cost / tokens * 1e6) if cost is not None and tokens else None
+        ),
+        power_basis=power.basis,
+        assumptions=out,
+        samples={
+            "energy_mwh": fac_kwh / 1e3,
+            "co2e_location_t": location_t,
+            **({"cost_usd": cost} if cost is not None else {}),
+        },
+    )
+
+
+def _cost(
+    acc: Accelerator,
+    hours: np.ndarray,
+    fac_kwh: np.ndarray,
+    ownership: str,
+    price: Dist | None,
+    capex_usd: Dist | None,
+    electricity: Dist | None,
+    life: Dist,
+    rng: np.random.Generator,
+    out: list[dict[str, str]],
+) -> np.ndarray | None:
+    if ownership == "owned":
+        if capex_usd is None or electricity is None:
+            raise InputError(
+                "--ownership",
+                None,
+                "owned hardware needs --capex (USD per device) and --electricity-price (USD/kWh)",
+            )
+        _note(out, "capex per device (incl. its server share)", capex_usd, "USD")
+        _note(out, "electricity price", electricity, "USD/kWh")
+        per_hour = capex_usd.sample(rng, SAMPLES) / (life.sample(rng, SAMPLES) * HOURS_PER_YEAR)
+        return per_hour * hours + electricity.sample(rng, SAMPLES) * fac_kwh
+    if price is None:
+        rows = data.prices(acc.name)
+        if not rows:
+            out.append(
+                {"name": "price", "value": "none", "source": f"no shipped price for {acc.name}: pass --price"}
+            )
+            return None
+        values = [float(r["usd_per_device_hour"]) for r in rows]
+        cites = "; ".join(
+            f"{r['provider']} {r['kind']} {r['date']} ${float(r['usd_per_device_hour']):.2f}: {r['source']}"
+            for r in rows
+        )
+        price = (
+            Dist.point(values[0], cites)
+            if len(values) == 1
+            else Dist.uniform(min(values), max(values), cites)
+        )
+    _note(out, "price per device-hour (cloud)", price, "USD")
+    return price.sample(rng, SAMPLES) * hours

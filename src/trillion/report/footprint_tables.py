@@ -1,0 +1,63 @@
+"""Rich tables for footprint estimates and budgets (the CLI's human output)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from trillion.footprint.afford import Affordable
+from trillion.footprint.estimate import Footprint
+from trillion.units import format_count
+
+
+def _r(p: dict[str, float] | None, fmt: str = ",.1f", scale: float = 1.0) -> str:
+    if not p:
+        return "-"
+    return f"{p['p50'] * scale:{fmt}} ({p['p10'] * scale:{fmt}}-{p['p90'] * scale:{fmt}})"
+
+
+def footprint_tables(fp: Footprint, title: str) -> list[Any]:
+    t = Table(title=title)
+    t.add_column("quantity")
+    t.add_column("P50 (P10-P90)", justify="right")
+    t.add_row("device-hours", _r(fp.device_hours, ",.0f"))
+    t.add_row("energy, facility (MWh)", _r(fp.energy_mwh))
+    for k, v in fp.energy_breakdown_mwh.items():
+        if v:
+            t.add_row(f"  {k.replace('_', ' ')} (MWh, P50)", f"{v:,.1f}")
+    t.add_row("CO2e location-based (t)", _r(fp.co2e_t["location"]))
+    t.add_row("CO2e market-based (t)", _r(fp.co2e_t["market"]))
+    t.add_row("CO2e embodied (t)", _r(fp.co2e_t["embodied"], ",.2f"))
+    spread = ", ".join(f"{m} {v:,.2f}" for m, v in fp.embodied_by_method_t.items())
+    t.add_row("  embodied by method (t, P50)", spread)
+    t.add_row("water, on-site + off-site (m3)", _r(fp.water_m3))
+    t.add_row("cost (USD)", _r(fp.cost_usd, ",.0f") if fp.cost_usd else "no price: pass --price")
+    if fp.cost_usd_per_million_tokens:
+        t.add_row("cost per 1M training tokens (USD)", _r(fp.cost_usd_per_million_tokens, ",.3f"))
+    a = Table(title="assumptions (each with its source)", show_lines=False)
+    a.add_column("assumption")
+    a.add_column("value")
+    a.add_column("source", overflow="fold")
+    for row in fp.assumptions:
+        a.add_row(row["name"], row["value"], row["source"])
+    return [t, f"[dim]power basis: {fp.power_basis}[/]", a]
+
+
+def afford_table(results: list[Affordable]) -> Table:
+    b = results[0].budget
+    unit = {"usd": "USD", "mwh": "MWh", "tco2e": "t CO2e"}[b.kind]
+    t = Table(title=f"What {b.amount:,.0f} {unit} trains (Chinchilla rule, 20 tokens per parameter)")
+    for col in ("accelerator", "devices", "device-hours", "parameters", "tokens", "days"):
+        t.add_column(col, justify="right")
+    for r in results:
+        p, tok = r.params, r.tokens
+        t.add_row(
+            r.accelerator,
+            f"{r.devices:,}",
+            _r(r.device_hours, ",.0f"),
+            f"{format_count(p['p50'])} ({format_count(p['p10'])}-{format_count(p['p90'])})",
+            f"{format_count(tok['p50'])} ({format_count(tok['p10'])}-{format_count(tok['p90'])})",
+            _r(r.days, ",.0f"),
+        )
+    return t

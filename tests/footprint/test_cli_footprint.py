@@ -1,0 +1,98 @@
+"""`trillion footprint`, `trillion afford` and the footprint inside `trillion train`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trillion.cli import main
+from trillion.footprint.afford import parse_budget
+
+
+def _json(capsys, *argv):
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_footprint_json_has_the_documented_keys(capsys):
+    d = _json(
+        capsys, "footprint", "--accelerator-hours", "2.788M", "--gpu", "h800", "--region", "CN", "--json"
+    )
+    for key in ("energy_mwh", "water_m3", "cost_usd"):
+        assert {"p10", "p50", "p90"} <= set(d[key])
+    assert {"location", "market", "embodied"} <= set(d["co2e_t"])
+    assert d["cost_usd"]["p50"] == pytest.approx(2.788e6 * 2.0)  # DeepSeek-V3's $2/GPU-h assumption
+    names = {a["name"] for a in d["assumptions"]}
+    assert "PUE" in names and "grid intensity (location-based)" in names
+    assert all(a["source"] for a in d["assumptions"])
+
+
+def test_footprint_of_a_planned_run(capsys):
+    d = _json(capsys, "footprint", "--model", "llama-3.1-8b", "--tokens", "1T", "--gpus", "256", "--json")
+    assert d["device_hours"]["p10"] < d["device_hours"]["p50"] < d["device_hours"]["p90"]
+    assert any(a["name"] == "step phases (from the plan)" for a in d["assumptions"])
+    assert d["cost_usd_per_million_tokens"]["p50"] > 0
+
+
+def test_train_folds_the_footprint_in(capsys):
+    d = _json(capsys, "train", "llama-3.1-8b", "--tokens", "1T", "--gpus", "256", "--region", "FRA", "--json")
+    assert d["footprint"]["energy_mwh"]["p50"] > 0
+    assert d["footprint"]["device_hours"]["p50"] == pytest.approx(d["accelerator_hours"]["p50"], rel=1e-9)
+
+
+def test_days_mode_and_owned_hardware(capsys):
+    d = _json(
+        capsys, "footprint", "--days", "10", "--gpus", "8", "--gpu", "a100-80gb", "--ownership", "owned",
+        "--capex", "30000", "--electricity-price", "0.1", "--json",
+    )  # fmt: skip
+    assert d["device_hours"]["p50"] == 1920 and d["cost_usd"]["p50"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--region", "Atlantis"], "--region: unknown region 'Atlantis'"),
+        (["--pue", "0.5"], "--pue: must be between 1 and 3"),
+        (["--price", "-3"], "--price: must be >= 0"),
+        (["--year", "1800"], "--year"),
+        (["--renewable-share", "2"], "--renewable-share"),
+        (["--embodied-method", "magic"], "--embodied-method"),
+        (["--ownership", "leased"], "--ownership"),
+        (["--power", "0"], "--power"),
+    ],
+)
+def test_bad_footprint_input_is_one_line_exit_2(capsys, argv, needle):
+    assert main(["footprint", "--accelerator-hours", "1M", "--gpu", "h100", *argv]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_footprint_needs_one_mode(capsys):
+    assert main(["footprint", "--gpu", "h100"]) == 2
+    assert "exactly one of" in capsys.readouterr().err
+
+
+def test_afford(capsys):
+    small = _json(capsys, "afford", "--budget", "1M$", "--gpu", "h100", "--json")[0]
+    big = _json(capsys, "afford", "--budget", "100M$", "--gpu", "h100", "--json")[0]
+    assert big["params"]["p50"] == pytest.approx(10 * small["params"]["p50"], rel=1e-6)  # N ~ sqrt(C)
+    assert big["tokens"]["p50"] == pytest.approx(20 * big["params"]["p50"], rel=1e-6)
+    carbon = _json(capsys, "afford", "--budget", "1000tCO2e", "--gpu", "h100", "--region", "FRA", "--json")[0]
+    assert carbon["params"]["p50"] > 0
+    assert main(["afford", "--budget", "ten dollars"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "amount"),
+    [
+        ("10M$", "usd", 1e7),
+        ("$2.5B", "usd", 2.5e9),
+        ("500 MWh", "mwh", 500),
+        ("2GWh", "mwh", 2000),
+        ("1000 tCO2e", "tco2e", 1000),
+    ],
+)
+def test_parse_budget(text, kind, amount):
+    b = parse_budget(text)
+    assert (b.kind, b.amount) == (kind, amount)

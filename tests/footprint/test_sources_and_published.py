@@ -1,0 +1,87 @@
+"""Every footprint catalog number has a source; published carbon figures are reproduced."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+import trillion.footprint.afford as afford_mod
+import trillion.footprint.estimate as estimate_mod
+import trillion.footprint.power as power_mod
+from trillion.catalog.hardware import find_accelerator
+from trillion.footprint import Dist, estimate_footprint
+from trillion.footprint.data import table
+
+# table -> (value columns, the column naming each row's source)
+SOURCED = {
+    "grid_intensity": (["g_co2e_per_kwh"], "source"),
+    "pue": (["pue_low", "pue_high"], "source"),
+    "wue": (["l_per_kwh"], "source"),
+    "water_offsite": (["l_per_kwh"], "source"),
+    "embodied_carbon": (["kg_co2e"], "source"),
+    "prices": (["usd_per_device_hour"], "source"),
+    "measured_power": (["system_w_per_device", "energy_mwh"], "source"),
+    "published_carbon": (["published_t", "g_co2e_per_kwh"], "source"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOURCED))
+def test_every_catalog_number_has_a_source(name):
+    values, source = SOURCED[name]
+    rows = table(name)
+    assert rows, name
+    for i, row in enumerate(rows):
+        if any(row.get(v) for v in values):
+            assert row[source].strip(), f"{name}.csv row {i + 2} has a number but no source"
+            for v in values:
+                if row.get(v):
+                    float(row[v])  # parses as a number
+
+
+def test_power_table_sources():
+    for row in table("power"):
+        if row["node_max_w"]:
+            assert row["node_source"].strip(), row["accelerator"]
+        if row["idle_w"]:
+            assert row["idle_source"].strip(), row["accelerator"]
+
+
+@pytest.mark.parametrize("module", [power_mod, estimate_mod, afford_mod])
+def test_every_constant_distribution_has_a_source(module):
+    dists = [v for k, v in vars(module).items() if isinstance(v, Dist) and k.isupper()]
+    assert dists
+    for d in dists:
+        assert d.source.strip()
+
+
+def test_published_carbon_figures_reproduced_within_5_percent():
+    errors = []
+    for row in table("published_carbon"):
+        fp = estimate_footprint(
+            find_accelerator(row["accelerator"]),
+            Dist.point(float(row["device_hours"])),
+            power_w=Dist.point(float(row["power_w_per_device"])),
+            pue=Dist.point(float(row["pue"])),
+            intensity=Dist.point(float(row["g_co2e_per_kwh"])),
+        )
+        err = fp.co2e_t["location"]["p50"] / float(row["published_t"]) - 1
+        errors.append(abs(err))
+        assert abs(err) <= 0.05, (row["run"], err)
+    assert len(errors) >= 9
+
+
+def test_energy_model_leave_one_out_guard():
+    """Regression guard on the measured-power runs (benchmarks/energy_runs.py reports the figure)."""
+    errors = []
+    for row in table("measured_power"):
+        fp = estimate_footprint(
+            find_accelerator(row["accelerator"]),
+            Dist.point(int(row["num_devices"]) * float(row["hours"])),
+            mfu=float(row["mfu"]),
+            pue=Dist.point(float(row["pue"])),
+            exclude_runs=(row["run"],),
+        )
+        pct = fp.it_energy_mwh if row["energy_basis"].startswith("IT") else fp.energy_mwh
+        errors.append(abs(pct["p50"] / float(row["energy_mwh"]) - 1))
+    assert statistics.median(errors) <= 0.11 and max(errors) < 0.25
