@@ -14,6 +14,8 @@ from trillion.units import format_count
 def _r(p: dict[str, float] | None, fmt: str = ",.1f", scale: float = 1.0) -> str:
     if not p:
         return "-"
+    if p["p10"] == p["p90"]:
+        return f"{p['p50'] * scale:{fmt}}"
     return f"{p['p50'] * scale:{fmt}} ({p['p10'] * scale:{fmt}}-{p['p90'] * scale:{fmt}})"
 
 
@@ -48,14 +50,14 @@ def afford_table(results: list[Affordable]) -> Table:
     b = results[0].budget
     unit = {"usd": "USD", "mwh": "MWh", "tco2e": "t CO2e"}[b.kind]
     t = Table(title=f"What {b.amount:,.0f} {unit} trains (Chinchilla rule, 20 tokens per parameter)")
-    for col in ("accelerator", "devices", "device-hours", "parameters", "tokens", "days"):
+    for col in ("accelerator", "devices", "device-hours (P50)", "parameters", "tokens", "days"):
         t.add_column(col, justify="right")
     for r in results:
         p, tok = r.params, r.tokens
         t.add_row(
             r.accelerator,
             f"{r.devices:,}",
-            _r(r.device_hours, ",.0f"),
+            f"{r.device_hours['p50']:,.0f}",
             f"{format_count(p['p50'])} ({format_count(p['p10'])}-{format_count(p['p90'])})",
             f"{format_count(tok['p50'])} ({format_count(tok['p10'])}-{format_count(tok['p90'])})",
             _r(r.days, ",.0f"),
