@@ -390,8 +390,10 @@ def finetune(
 
 
 from trillion.cli_footprint import register as _register_footprint  # noqa: E402
+from trillion.cli_serve import register as _register_serve  # noqa: E402
 
 _register_footprint(app)
+_register_serve(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -127,7 +127,7 @@ def _ureg():
 
         u = pint.UnitRegistry(None)
         for line in (
-            "kilo- = 1e3 = k", "mega- = 1e6 = M", "giga- = 1e9 = G", "tera- = 1e12 = T",
+            "micro- = 1e-6 = u", "milli- = 1e-3 = m", "kilo- = 1e3 = k", "mega- = 1e6 = M", "giga- = 1e9 = G", "tera- = 1e12 = T",
             "peta- = 1e15 = P", "exa- = 1e18 = E",
             "kibi- = 2**10 = Ki", "mebi- = 2**20 = Mi", "gibi- = 2**30 = Gi", "tebi- = 2**40 = Ti",
             "pebi- = 2**50 = Pi",

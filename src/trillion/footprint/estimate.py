@@ -166,6 +166,7 @@ def estimate_footprint(
     embodied_method: str = "default",
     lifetime_years: Dist | None = None,
     power_w: Dist | None = None,
+    accelerator_w: np.ndarray | None = None,
     tokens: float | None = None,
     exclude_runs: tuple[str, ...] = (),
     seed: int = 0,
@@ -199,7 +200,15 @@ def estimate_footprint(
 
         act = default_activity(rng)
         _note(out, "activity (share of time at training intensity)", ACTIVITY_DEFAULT, "")
-    power = power_samples(acc, act, rng, exclude_runs=exclude_runs, given_w=power_w, assumptions=out)
+    power = power_samples(
+        acc,
+        act,
+        rng,
+        exclude_runs=exclude_runs,
+        given_w=power_w,
+        accelerator_w=accelerator_w,
+        assumptions=out,
+    )
 
     pue = pue or PUE_DEFAULT
     _note(out, "PUE", pue, "")

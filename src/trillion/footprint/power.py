@@ -84,13 +84,16 @@ def power_samples(
     *,
     exclude_runs: tuple[str, ...] = (),
     given_w: Dist | None = None,
+    accelerator_w: np.ndarray | None = None,
     assumptions: list[dict[str, str]] | None = None,
 ) -> PowerSamples:
     """IT power per device at `activity` (an array of samples), with its assumptions appended.
 
     `given_w` replaces the model by a system power per device the user (or a paper's accounting
     convention, e.g. Llama's 700 W per H100) states. `exclude_runs` leaves measured runs out of the
-    TPU inversion (leave-one-out validation).
+    TPU inversion (leave-one-out validation). `accelerator_w` (samples) replaces the accelerator
+    part of a nameplate platform by a measured or modelled accelerator power (serving), keeping
+    the host share and network at the same activity.
     """
     out = assumptions if assumptions is not None else []
     n = activity.shape[0]
@@ -132,6 +135,14 @@ def power_samples(
     host_idle = HOST_IDLE_OF_MAX.sample(rng, n) * host_max
     _assume(out, "host idle power (of its maximum)", HOST_IDLE_OF_MAX.label(), HOST_IDLE_OF_MAX.source)
     acc_w = acc_idle + (load * tdp - acc_idle) * activity
+    if accelerator_w is not None:
+        acc_w = np.asarray(accelerator_w, dtype=float) * np.ones(n)
+        _assume(
+            out,
+            "accelerator power",
+            f"{float(np.median(acc_w)):.0f} W (median)",
+            "given by the caller (serving model)",
+        )
     host_w = host_idle + (load * host_max - host_idle) * activity
     net = NETWORK_OF_IT.sample(rng, n)
     _assume(out, "network switches (of node IT power)", NETWORK_OF_IT.label(), NETWORK_OF_IT.source)

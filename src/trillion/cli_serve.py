@@ -1,0 +1,143 @@
+"""``trillion serve`` (a serving plan) and ``trillion fit`` (what makes a model fit given hardware)."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import typer
+
+from trillion.cli_footprint import FootprintFlags, PriceOpt, PueOpt, RegionOpt
+from trillion.errors import InputError
+
+Opt = typer.Option
+
+
+def _on(text: str) -> tuple[int, str]:
+    """``"1xh200"`` / ``"8 x h100"`` / ``"h200"`` -> (count, accelerator name)."""
+    t = text.strip().lower().replace(" ", "")
+    count, sep, name = t.partition("x") if t[:1].isdigit() else ("1", "x", t)
+    if not sep or not count.isdigit() or not name:
+        raise InputError("--on", None, f"give devices as COUNTxGPU, e.g. 1xh200 or 8xh100, got {text!r}")
+    if int(count) <= 0:
+        raise InputError("--on", None, f"needs at least one device, got {text!r}")
+    return int(count), name
+
+
+def serve(
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    gpu: Annotated[str, Opt(help="Accelerator, e.g. h200, h100, b200, mi300x.")] = "h200",
+    gpus: Annotated[str | None, Opt(help="Devices (default: the fewest that fit one replica).")] = None,
+    weights: Annotated[
+        str, Opt(help="Weight precision: bf16, fp8, int8, int4, fp4 (also mxfp4, nf4).")
+    ] = "bf16",
+    kv: Annotated[str, Opt(help="KV-cache precision: bf16 or fp8.")] = "bf16",
+    context: Annotated[
+        str | None, Opt(help="Context length to provision (default prompt + output), e.g. 32k.")
+    ] = None,
+    prompt: Annotated[str, Opt(help="Prompt tokens per query.")] = "1000",
+    output: Annotated[str, Opt(help="Output tokens per query.")] = "500",
+    batch: Annotated[
+        str | None, Opt(help="Concurrent sequences (default: best under the latency target).")
+    ] = None,
+    latency_target: Annotated[
+        str, Opt("--latency-target", help="Time per output token target, e.g. 50ms.")
+    ] = "50ms",
+    calibration: Annotated[
+        str | None, Opt(help="Serving calibration TOML (default: shipped ML.ENERGY fit).")
+    ] = None,
+    region: RegionOpt = "World",
+    pue: PueOpt = None,
+    price: PriceOpt = None,
+    as_json: Annotated[bool, Opt("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Serving plan: memory, minimum hardware, layout, batch, TTFT/TPOT, throughput, energy, carbon, cost."""
+    from trillion.catalog.hardware import find_accelerator
+    from trillion.cli import _positive_count, _print_json, _resolve, console
+    from trillion.serve.perf import load_serve_calibration
+    from trillion.serve.plan import plan_serving
+    from trillion.units import parse_context_len, parse_quantity
+
+    target = parse_quantity(latency_target, "second", "--latency-target")
+    if not 0 < target <= 3600:
+        raise InputError(
+            "--latency-target", None, f"must be a positive time up to an hour, got {latency_target!r}"
+        )
+    fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
+    spec, _ = _resolve(name)
+    plan = plan_serving(
+        spec,
+        find_accelerator(gpu),
+        gpus=_positive_count(gpus, "--gpus") if gpus is not None else None,
+        weights=weights,
+        kv=kv,
+        context=parse_context_len(context, "--context") if context else None,
+        prompt=parse_context_len(prompt, "--prompt"),
+        output=parse_context_len(output, "--output"),
+        batch=_positive_count(batch, "--batch") if batch is not None else None,
+        latency_target_s=target,
+        calibration=load_serve_calibration(calibration) if calibration else None,
+        **fkw,
+    )
+    if as_json:
+        data = plan.to_dict()
+        _print_json({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()})
+        return
+    from trillion.report.serve_tables import serve_tables
+
+    for r in serve_tables(plan):
+        console.print(r)
+
+
+def fit(
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    on: Annotated[str, Opt(help="Hardware you have: COUNTxGPU, e.g. 1xh200, 8xh100.")] = "8xh200",
+    kv: Annotated[str, Opt(help="KV-cache precision: bf16 or fp8.")] = "bf16",
+    context: Annotated[str, Opt(help="Context to hold for one sequence, e.g. 4k, 32k.")] = "4096",
+    as_json: Annotated[bool, Opt("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The cheapest way to fit a model on given hardware (precision, device count), or why it cannot."""
+    from trillion.catalog.hardware import find_accelerator
+    from trillion.cli import _print_json, _resolve, console
+    from trillion.serve.fit import fit_options
+
+    count, gpu = _on(on)
+    from trillion.units import parse_context_len
+
+    spec, _ = _resolve(name)
+    result = fit_options(
+        spec, find_accelerator(gpu, "--on"), count, kv=kv, context=parse_context_len(context, "--context")
+    )
+    if as_json:
+        _print_json(result)
+        return
+    from rich.table import Table
+
+    t = Table(
+        title=f"{spec.name} on {count} x {result['accelerator']} (one {result['context']}-token sequence, KV {kv})"
+    )
+    for col in (
+        "precision",
+        "weights",
+        "devices needed",
+        f"fits on {count}",
+        "sequences at this context",
+        "published quality effect",
+    ):
+        t.add_column(col, justify="right")
+    for row in result["options"]:
+        t.add_row(
+            row["weights"],
+            f"{row['weight_bytes'] / 2**30:,.1f} GiB",
+            str(row["devices_needed"] or "> 512"),
+            "yes" if row["fits"] else "no",
+            f"{row['max_concurrency']:,}" if row["fits"] else "-",
+            row["quality"],
+        )
+    console.print(t)
+    console.print(result["verdict"])
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(fit)

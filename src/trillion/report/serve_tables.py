@@ -1,0 +1,75 @@
+"""Rich tables for a serving plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from trillion.serve.plan import ServePlan
+from trillion.units import format_bytes
+
+
+def _p(d: dict[str, float] | None, fmt: str) -> str:
+    if not d:
+        return "-"
+    if d["p10"] == d["p90"]:
+        return f"{d['p50']:{fmt}}"
+    return f"{d['p50']:{fmt}} ({d['p10']:{fmt}}-{d['p90']:{fmt}})"
+
+
+def serve_tables(p: ServePlan) -> list[Any]:
+    title = f"Serving {p.model} on {p.accelerator}: weights {p.weights}, KV {p.kv}, {p.prompt} in / {p.output} out"
+    t = Table(title=title)
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    out: list[Any] = [t]
+    if not p.fits:
+        t.add_row("fits", f"NO: {p.reason}")
+    else:
+        lay = p.layout
+        t.add_row("devices", f"{p.devices} ({lay['replicas']} replica(s) of {p.devices_per_replica})")
+        t.add_row(
+            "layout per replica",
+            f"tp={lay['tp']} pp={lay['pp']}" + (f" ep={lay['ep']}" if lay["ep"] > 1 else ""),
+        )
+        m = p.memory_bytes
+        t.add_row("memory per device: weights", format_bytes(m["weights"]))
+        t.add_row("memory per device: KV room", format_bytes(m["kv_capacity"]))
+        t.add_row("max concurrent sequences", f"{p.max_concurrency:,}")
+        t.add_row("batch (concurrent sequences)", f"{p.batch:,}")
+        t.add_row("time to first token (idle)", f"{p.ttft_s * 1e3:,.1f} ms")
+        ok = "" if p.meets_latency_target else f" (misses the {p.latency_target_s * 1e3:.0f} ms target)"
+        t.add_row("time per output token", f"{p.tpot_s * 1e3:,.1f} ms{ok}")
+        t.add_row("output tokens/s per device", f"{p.tokens_per_s_per_device:,.0f}")
+        e = p.energy_j_per_output_token
+        t.add_row(
+            "energy per output token (J)",
+            f"GPU {e['accelerators']:.3f}, IT {e['it']:.3f}, facility {e['facility']:.3f}",
+        )
+        t.add_row("energy per query (Wh, facility)", _p(p.energy_wh_per_query, ",.3f"))
+        t.add_row("CO2e per query (g, location)", _p(p.co2e_g_per_query, ",.3f"))
+        t.add_row("water per query (mL)", _p(p.water_ml_per_query, ",.2f"))
+        t.add_row(
+            "cost per 1M output tokens (USD)",
+            _p(p.cost_usd_per_million_tokens, ",.3f")
+            if p.cost_usd_per_million_tokens
+            else "no price: pass --price",
+        )
+    mins = Table(
+        title=f"minimum {p.accelerator} devices per weight precision (one {p.context}-token sequence)"
+    )
+    for w in p.min_devices_by_precision:
+        mins.add_column(w, justify="right")
+    mins.add_row(*(str(n) if n else "> 512" for n in p.min_devices_by_precision.values()))
+    out.append(mins)
+    if p.quality:
+        q = Table(title=f"published quality effect of {p.weights} weights (evidence, not a prediction)")
+        for col in ("method", "model", "metric", "baseline", "quantized", "delta", "source"):
+            q.add_column(col, overflow="fold")
+        for r in p.quality:
+            q.add_row(
+                r["method"], r["model"], r["metric"], r["baseline"], r["quantized"], r["delta"], r["source"]
+            )
+        out.append(q)
+    return out

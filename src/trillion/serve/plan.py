@@ -1,0 +1,359 @@
+"""A serving plan: memory, minimum hardware, layout, batch, latency, throughput and per-query
+energy, carbon, water and cost — `plan_serving`, and `fit_options` (what makes a model fit).
+
+Memory per device (vLLM's accounting): weights / (tp pp) + runtime overhead + activation
+workspace, within ``gpu_memory_utilization`` of HBM; the rest holds the KV cache. A replica is
+``tp`` devices on one scale-up domain times ``pp`` stages; replicas add data parallelism.
+Per-token energy: accelerator power at the step's activity x device-seconds per output token;
+IT and facility energy, carbon, water and cost come from `trillion.footprint`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trillion.errors import InputError
+from trillion.footprint.dist import Dist
+from trillion.footprint.estimate import estimate_footprint
+from trillion.footprint.power import IDLE_OF_TDP
+from trillion.serve.dims import ServeDims, serve_dims
+from trillion.serve.perf import (
+    ServeCalibration,
+    decode_step,
+    load_serve_calibration,
+    peak_flop_per_s,
+    prefill_flop_per_token,
+    prefill_s,
+)
+from trillion.spec.hardware import Accelerator
+from trillion.spec.model import ModelSpec
+
+MAX_BATCHED_TOKENS = 8192  # vLLM's chunked-prefill token budget per step (profiled at start-up)
+WORKSPACE_WIDTHS = 12  # activation bytes per token ~ 12 hidden widths (bf16): assumption
+LOGIT_ROWS = 256  # fp32 logits only for sampled positions (at most max_num_seqs; vLLM's default 256)
+DEVICE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+PRECISIONS = ("bf16", "fp8", "int8", "int4", "fp4")
+DEFAULT_LATENCY_S = 0.050  # time per output token target when none is given
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Memory:
+    weights: float
+    runtime: float
+    workspace: float
+    kv_capacity: float  # bytes left for the KV cache per device
+    usable: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            k: float(getattr(self, k)) for k in ("weights", "runtime", "workspace", "kv_capacity", "usable")
+        }
+
+
+def memory_per_device(d: ServeDims, acc: Accelerator, tp: int, pp: int, cal: ServeCalibration) -> Memory:
+    usable = acc.memory_bytes * cal.gpu_memory_utilization
+    weights = d.weight_bytes / (tp * pp)
+    workspace = MAX_BATCHED_TOKENS * WORKSPACE_WIDTHS * d.hidden * 2 + LOGIT_ROWS * d.vocab * 4
+    return Memory(
+        weights=weights,
+        runtime=cal.runtime_overhead_bytes,
+        workspace=workspace,
+        kv_capacity=usable - weights - cal.runtime_overhead_bytes - workspace,
+        usable=usable,
+    )
+
+
+def kv_bytes_per_token_per_device(d: ServeDims, tp: int, pp: int) -> float:
+    return d.kv_bytes_per_token * d.kv_shard(tp) / pp
+
+
+def split(acc: Accelerator, n: int) -> tuple[int, int]:
+    """(tp, pp) of a replica of `n` devices: tensor parallel inside the scale-up domain (at most 8
+    ranks: vLLM's practice), pipeline stages beyond."""
+    tp = min(n, acc.scale_up_domain, 8)
+    if n % tp:
+        raise InputError("--gpus", None, f"{n} devices do not split into tensor-parallel groups of {tp}")
+    return tp, n // tp
+
+
+def min_devices(d: ServeDims, acc: Accelerator, context: int, cal: ServeCalibration) -> int | None:
+    """Fewest devices (a power of two) whose KV room holds one sequence of `context` tokens."""
+    for n in DEVICE_COUNTS:
+        tp, pp = split(acc, n)
+        mem = memory_per_device(d, acc, tp, pp, cal)
+        if mem.kv_capacity >= context * kv_bytes_per_token_per_device(d, tp, pp):
+            return n
+    return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Operating:
+    """One replica at one batch: latency, throughput and power."""
+
+    batch: int
+    tpot_s: float
+    tokens_per_s_per_replica: float
+    compute_share: float
+    activity: float
+    gpu_w: float
+
+
+def operating_points(
+    d: ServeDims,
+    acc: Accelerator,
+    tp: int,
+    pp: int,
+    batches: np.ndarray,
+    prompt: float,
+    output: float,
+    cal: ServeCalibration,
+) -> list[Operating]:
+    """Steady-state continuous batching: each decode step also prefills its share of new prompts
+    (prompt/output prompt tokens per output token, chunked prefill)."""
+    context = prompt + output / 2  # mean context over a sequence's life
+    st = decode_step(d, acc, tp, pp, batches, context, cal)
+    n = tp * pp
+    per_prompt_token = prefill_flop_per_token(d, prompt) / (
+        n * peak_flop_per_s(acc, d.weights) * cal.eta_prefill
+    )
+    prefill_per_step = batches * (prompt / output) * per_prompt_token
+    tpot = st.total_s + prefill_per_step
+    share = np.minimum(1.0, (st.compute_s + prefill_per_step) / tpot)
+    activity = cal.memory_bound_activity + (1 - cal.memory_bound_activity) * share
+    tdp = acc.tdp_w or 0.0
+    idle = IDLE_OF_TDP.median * tdp
+    gpu_w = idle + (tdp - idle) * activity
+    return [
+        Operating(
+            batch=int(b),
+            tpot_s=float(t),
+            tokens_per_s_per_replica=float(b / t),
+            compute_share=float(s),
+            activity=float(a),
+            gpu_w=float(w),
+        )
+        for b, t, s, a, w in zip(batches, tpot, share, activity, gpu_w, strict=True)
+    ]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServePlan:
+    model: str
+    accelerator: str
+    weights: str
+    kv: str
+    context: int
+    prompt: int
+    output: int
+    fits: bool
+    reason: str
+    devices: int
+    devices_per_replica: int
+    layout: dict[str, int]
+    memory_bytes: dict[str, float]
+    max_concurrency: int
+    batch: int
+    meets_latency_target: bool
+    latency_target_s: float
+    ttft_s: float
+    tpot_s: float
+    tokens_per_s_per_device: float
+    tokens_per_s_per_replica: float
+    energy_j_per_output_token: dict[str, float]
+    energy_wh_per_query: dict[str, float]
+    co2e_g_per_query: dict[str, float]
+    water_ml_per_query: dict[str, float]
+    cost_usd_per_million_tokens: dict[str, float] | None
+    cost_usd_per_query: dict[str, float] | None
+    sweep: list[dict[str, float]]
+    min_devices_by_precision: dict[str, int | None]
+    quality: list[dict[str, str]]
+    assumptions: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def quality_rows(weights: str) -> list[dict[str, str]]:
+    """Published quality effects of `weights` (catalog/serving/quantization_quality.csv)."""
+    path = Path(str(resources.files("trillion.catalog") / "serving" / "quantization_quality.csv"))
+    with path.open(encoding="utf-8", newline="") as f:
+        return [r for r in csv.DictReader(f) if r["weights"] == weights]
+
+
+def _batches(limit: int) -> np.ndarray:
+    pts = sorted({1, *(2**i for i in range(0, 14) if 2**i <= limit), limit})
+    return np.asarray([p for p in pts if 1 <= p <= limit], dtype=float)
+
+
+def plan_serving(
+    spec: ModelSpec,
+    acc: Accelerator,
+    *,
+    gpus: int | None = None,
+    weights: str = "bf16",
+    kv: str = "bf16",
+    context: int | None = None,
+    prompt: int = 1000,
+    output: int = 500,
+    batch: int | None = None,
+    latency_target_s: float | None = None,
+    calibration: ServeCalibration | None = None,
+    **footprint_kwargs: Any,
+) -> ServePlan:
+    """Serve `spec` on `acc`: the layout (fewest devices per replica unless `gpus` is given), the
+    batch (given, or the highest-throughput batch whose time per output token meets the target),
+    and per-token / per-query figures. Lengths in tokens, times in seconds."""
+    cal = (calibration or load_serve_calibration()).for_device(acc.name)
+    d = serve_dims(spec, weights, kv)
+    for name, value in (("--prompt", prompt), ("--output", output)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise InputError(name, None, f"must be a positive number of tokens, got {value!r}")
+    ctx = context or (prompt + output)
+    if prompt + output > ctx:
+        raise InputError("--context", None, f"prompt + output ({prompt + output}) exceed the context ({ctx})")
+    if d.max_context and ctx > d.max_context:
+        raise InputError(
+            "--context", None, f"{ctx} tokens exceed {spec.name}'s maximum context of {d.max_context}"
+        )
+    if gpus is not None and gpus <= 0:
+        raise InputError("--gpus", None, f"must be positive, got {gpus}")
+    if batch is not None and batch <= 0:
+        raise InputError("--batch", None, f"must be positive, got {batch}")
+    target = latency_target_s or DEFAULT_LATENCY_S
+    by_precision = {p: min_devices(serve_dims(spec, p, kv), acc, ctx, cal) for p in PRECISIONS}
+    need = min_devices(d, acc, ctx, cal)
+    assumptions = _assumptions(cal, ctx, prompt, output, target)
+    quality = quality_rows(weights)
+    if need is None or (gpus is not None and gpus < need):
+        have = f"{gpus} x " if gpus else ""
+        why = (
+            f"{spec.name} at {weights} does not fit {have}{acc.name} with room for one {ctx}-token sequence"
+            + (f" (needs {need})" if need else f" even on {DEVICE_COUNTS[-1]}")
+        )
+        return _no_fit(
+            spec, acc, d, ctx, prompt, output, gpus or 0, why, by_precision, quality, assumptions, target
+        )
+    options = [n for n in DEVICE_COUNTS if n >= need and (gpus is None or gpus % n == 0)][
+        : 1 if gpus is None else None
+    ]
+    if not options:
+        raise InputError("--gpus", None, f"{gpus} is not a multiple of a replica size >= {need}")
+    best = None
+    for n in options:
+        tp, pp = split(acc, n)
+        mem = memory_per_device(d, acc, tp, pp, cal)
+        max_conc = int(mem.kv_capacity // (kv_bytes_per_token_per_device(d, tp, pp) * (prompt + output / 2)))
+        max_conc = max(1, max_conc)
+        if batch is not None:
+            pts = operating_points(
+                d, acc, tp, pp, np.asarray([min(batch, max_conc)], dtype=float), prompt, output, cal
+            )
+            choice = pts[0]
+        else:
+            pts = operating_points(d, acc, tp, pp, _batches(max_conc), prompt, output, cal)
+            ok = [p for p in pts if p.tpot_s <= target]
+            choice = max(ok, key=lambda p: p.tokens_per_s_per_replica) if ok else pts[0]
+        per_device = choice.tokens_per_s_per_replica / n
+        if best is None or per_device > best[0]:
+            best = (per_device, n, tp, pp, mem, max_conc, choice, pts)
+    assert best is not None
+    _, n, tp, pp, mem, max_conc, op, pts = best
+    devices = gpus or n
+    replicas = devices // n
+    layout = {"tp": tp, "pp": pp, "ep": tp if d.num_moe_layers else 1, "replicas": replicas}
+    return _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_conc, op, pts, target,
+                    by_precision, quality, assumptions, cal, footprint_kwargs, batch)  # fmt: skip
+
+
+def _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_conc, op, pts, target,
+             by_precision, quality, assumptions, cal, footprint_kwargs, batch) -> ServePlan:  # fmt: skip
+    tp, pp = layout["tp"], layout["pp"]
+    device_s_per_token = n * op.tpot_s / op.batch
+    tokens_m = 1e6
+    fp = estimate_footprint(
+        acc,
+        Dist.point(device_s_per_token * tokens_m / 3600),
+        activity=np.full(1, op.activity),
+        accelerator_w=np.asarray([op.gpu_w]),
+        tokens=tokens_m,
+        **footprint_kwargs,
+    )
+    per_tok = {k: v / tokens_m for k, v in fp.energy_mwh.items()}
+    query = output  # output tokens per query; prefill is inside the time per output token
+    acc_j = op.gpu_w * device_s_per_token
+    energy_tok = {
+        "accelerators": acc_j,
+        "it": fp.it_energy_mwh["p50"] * 3.6e9 / tokens_m,
+        "facility": per_tok["p50"] * 3.6e9,
+    }
+    pct = lambda p, k=1.0: {q: v * k for q, v in p.items()}  # noqa: E731
+    wh_query = pct(fp.energy_mwh, 1e6 * query / tokens_m)
+    co2_query = pct(fp.co2e_t["location"], 1e6 * query / tokens_m)
+    water_query = {
+        q: v * 1e6 * query / tokens_m for q, v in fp.water_m3.items() if q in ("p10", "p50", "p90")
+    }
+    cost_m = fp.cost_usd
+    cost_query = pct(cost_m, query / tokens_m) if cost_m else None
+    assumptions = assumptions + fp.assumptions
+    if batch is not None and batch > max_conc:
+        assumptions.append(
+            {"name": "batch", "value": f"{batch} capped to {max_conc}", "source": "KV-cache room"}
+        )
+    return ServePlan(
+        model=spec.name, accelerator=acc.name, weights=d.weights, kv=d.kv, context=ctx, prompt=prompt,
+        output=output, fits=True, reason="", devices=devices, devices_per_replica=n, layout=layout,
+        memory_bytes=mem.to_dict(), max_concurrency=max_conc, batch=op.batch,
+        meets_latency_target=op.tpot_s <= target, latency_target_s=target,
+        ttft_s=prefill_s(d, acc, tp, pp, prompt, cal), tpot_s=op.tpot_s,
+        tokens_per_s_per_device=op.tokens_per_s_per_replica / n,
+        tokens_per_s_per_replica=op.tokens_per_s_per_replica,
+        energy_j_per_output_token=energy_tok, energy_wh_per_query=wh_query, co2e_g_per_query=co2_query,
+        water_ml_per_query=water_query, cost_usd_per_million_tokens=cost_m, cost_usd_per_query=cost_query,
+        sweep=[{"batch": p.batch, "tpot_s": p.tpot_s, "tokens_per_s_per_device": p.tokens_per_s_per_replica / n,
+                "gpu_w": p.gpu_w, "accelerator_j_per_token": p.gpu_w * n * p.tpot_s / p.batch} for p in pts],
+        min_devices_by_precision=by_precision, quality=quality, assumptions=assumptions,
+    )  # fmt: skip
+
+
+def _no_fit(
+    spec, acc, d, ctx, prompt, output, gpus, why, by_precision, quality, assumptions, target
+) -> ServePlan:
+    nan = float("nan")
+    return ServePlan(
+        model=spec.name, accelerator=acc.name, weights=d.weights, kv=d.kv, context=ctx, prompt=prompt,
+        output=output, fits=False, reason=why, devices=gpus, devices_per_replica=0, layout={},
+        memory_bytes={}, max_concurrency=0, batch=0, meets_latency_target=False, latency_target_s=target,
+        ttft_s=nan, tpot_s=nan, tokens_per_s_per_device=0.0, tokens_per_s_per_replica=0.0,
+        energy_j_per_output_token={}, energy_wh_per_query={}, co2e_g_per_query={}, water_ml_per_query={},
+        cost_usd_per_million_tokens=None, cost_usd_per_query=None, sweep=[],
+        min_devices_by_precision=by_precision, quality=quality, assumptions=assumptions,
+    )  # fmt: skip
+
+
+def _assumptions(
+    cal: ServeCalibration, ctx: int, prompt: int, output: int, target: float
+) -> list[dict[str, str]]:
+    s = cal.source
+    return [
+        {"name": "serving efficiencies", "value": f"HBM {cal.eta_hbm:.2f} (experts x {cal.eta_moe:.2f}), decode GEMM {cal.eta_gemm:.2f}, "
+         f"prefill {cal.eta_prefill:.2f}, step overhead {cal.step_overhead_s * 1e3:.1f} ms + "
+         f"{cal.per_sequence_s * 1e6:.0f} us per sequence, "
+         f"all-reduce latency {cal.allreduce_latency_s * 1e6:.0f} us", "source": s},
+        {"name": "GPU activity of memory-bound decode", "value": f"{cal.memory_bound_activity:.2f}", "source": s},
+        {"name": "usable HBM", "value": f"{cal.gpu_memory_utilization:.0%}", "source": "vLLM default gpu_memory_utilization"},
+        {"name": "runtime overhead per device", "value": f"{cal.runtime_overhead_bytes / 2**30:.1f} GiB",
+         "source": "assumption (trillion): CUDA context, NCCL buffers, CUDA graphs"},
+        {"name": "activation workspace", "value": f"{MAX_BATCHED_TOKENS} tokens x {WORKSPACE_WIDTHS} bf16 hidden widths + fp32 logits of {LOGIT_ROWS} rows",
+         "source": "assumption (trillion), after vLLM's start-up profiling of max_num_batched_tokens"},
+        {"name": "requests", "value": f"prompt {prompt}, output {output}, context {ctx} tokens; mean KV per sequence prompt + output/2",
+         "source": "given"},
+        {"name": "time per output token target", "value": f"{target * 1e3:.0f} ms", "source": "given or default"},
+        {"name": "MoE routing", "value": "uniform top-k: experts touched per step E(1-(1-k/E)^B)", "source": "assumption"},
+    ]  # fmt: skip
