@@ -112,12 +112,12 @@ def _unpack(x: np.ndarray, tasks: list[str]) -> tuple[ServeCalibration, dict[str
     k = len(FITTED)
     devices = {}
     for i, gpu in enumerate(sorted(GPU.values())):
-        devices[gpu] = dict(
-            zip(PER_DEVICE, x[k + i * len(PER_DEVICE) : k + (i + 1) * len(PER_DEVICE)], strict=True)
-        )
+        values = x[k + i * len(PER_DEVICE) : k + (i + 1) * len(PER_DEVICE)]
+        devices[gpu] = {name: float(v) for name, v in zip(PER_DEVICE, values, strict=True)}
     k += len(GPU) * len(PER_DEVICE)
-    cal = ServeCalibration(**dict(zip(FITTED, x[: len(FITTED)], strict=True)), devices=devices, source="fit")
-    return cal, dict(zip(tasks, x[k:], strict=True))
+    glob = {name: float(v) for name, v in zip(FITTED, x[: len(FITTED)], strict=True)}
+    cal = ServeCalibration(**glob, devices=devices, source="fit")
+    return cal, {task: float(v) for task, v in zip(tasks, x[k:], strict=True)}
 
 
 def fit(rows: list[dict]) -> tuple[ServeCalibration, dict[str, float]]:
@@ -210,7 +210,8 @@ def main() -> None:
     print(
         "\nfitted: "
         + ", ".join(f"{k}={getattr(cal, k):.4g}" for k in FITTED)
-        + f"; per device: {cal.devices}"
+        + "; per device: "
+        + "; ".join(f"{g} " + ", ".join(f"{k}={v:.4g}" for k, v in o.items()) for g, o in cal.devices.items())
     )
     print("task mean prompt tokens: " + ", ".join(f"{k}={v:.0f}" for k, v in prompts.items()))
     report(cal_rows, cal, prompts, "calibration rows (in-sample)")
