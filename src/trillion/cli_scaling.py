@@ -1,0 +1,253 @@
+"""``trillion scaling fit | forecast | plot | isoflop | laws``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trillion.errors import InputError
+
+Opt = typer.Option
+scaling_app = typer.Typer(help="Scaling laws: fit, forecast, isoFLOP profiles, plots.", no_args_is_help=True)
+JsonOpt = Annotated[bool, Opt("--json", help="Print JSON instead of a table.")]
+ColumnsOpt = Annotated[
+    str | None, Opt(help='Map headers to columns, e.g. "params=Model Size,flop=Training FLOP".')
+]
+
+
+def _load_fit(path: str) -> dict[str, Any]:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(path, None, f"not a fit file (JSON): {e}") from None
+    if not isinstance(data, dict) or "params" not in data:
+        raise InputError(path, "params", "not a fit file written by `trillion scaling fit --out`")
+    return data
+
+
+def _count(text: str | None, flag: str) -> float | None:
+    if text is None:
+        return None
+    from trillion.units import parse_count
+
+    value, _ = parse_count(text, flag)
+    if value <= 0:
+        raise InputError(flag, None, f"must be positive, got {text!r}")
+    return float(value)
+
+
+@scaling_app.command("fit")
+def fit_cmd(
+    runs: Annotated[str, typer.Argument(help="CSV or JSON of runs (params, tokens or flop, loss).")],
+    law: Annotated[str, Opt(help="chinchilla, kaplan, data-constrained or moe.")] = "chinchilla",
+    columns: ColumnsOpt = None,
+    drop_highest: Annotated[int, Opt("--drop-highest", help="Drop the N highest-loss runs first.")] = 0,
+    bootstrap: Annotated[int, Opt(help="Bootstrap resamples for 95% intervals (0: none).")] = 0,
+    delta: Annotated[float, Opt(help="Huber delta on log-loss residuals.")] = 1e-3,
+    init: Annotated[
+        str | None, Opt(help="One start A,B,E,alpha,beta instead of the grid (checked against it).")
+    ] = None,
+    loo: Annotated[bool, Opt("--loo", help="Also report leave-one-out error.")] = False,
+    out: Annotated[str | None, Opt(help="Write the fit (for forecast/plot) to this JSON file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit a scaling law by Huber loss on log loss, multi-start L-BFGS-B, with a convergence check."""
+    from trillion.cli import _print_json, console
+    from trillion.scaling.runs import read_runs
+
+    if not 0 < delta < 1:
+        raise InputError("--delta", None, f"must be between 0 and 1, got {delta}")
+    if not 0 <= bootstrap <= 10_000:
+        raise InputError("--bootstrap", None, f"must be between 0 and 10000, got {bootstrap}")
+    needs = {"chinchilla": ("params", "tokens", "loss"), "kaplan": ("params", "tokens", "loss"),
+             "data-constrained": ("params", "tokens", "unique_tokens", "loss"),
+             "moe": ("params", "tokens", "granularity", "loss")}  # fmt: skip
+    if law not in needs:
+        raise InputError("--law", None, f"must be one of {', '.join(needs)}, got {law!r}")
+    data = read_runs(runs, columns, need=needs[law]).drop_highest_loss(drop_highest)
+    if law == "chinchilla":
+        from trillion.scaling.fit import ChinchillaFit
+
+        start = None
+        if init:
+            try:
+                start = tuple(float(x) for x in init.split(","))
+            except ValueError:
+                start = ()
+            if len(start) != 5 or any(not x > 0 for x in start):
+                raise InputError(
+                    "--init", None, f"expected five positive numbers A,B,E,alpha,beta, got {init!r}"
+                )
+        est: Any = ChinchillaFit(delta=delta, init=start).fit(data["params"], data["tokens"], data["loss"])  # type: ignore[arg-type]
+    else:
+        from trillion.scaling.fit_other import LawFit
+
+        est = LawFit(law=law, delta=delta).fit(data.columns)
+    if bootstrap:
+        est.bootstrap(bootstrap)
+    if loo and law == "chinchilla":
+        est.loo_error()
+    result = {**est.to_dict(), "runs": len(data), "source": data.source, "notes": data.notes}
+    if out:
+        Path(out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    if as_json:
+        _print_json({k: v for k, v in result.items() if k not in ("bootstrap_samples", "residuals_log")})
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{law} fit on {len(data)} runs ({data.source})")
+    for col in ("parameter", "value", "95% interval"):
+        t.add_column(col, justify="right")
+    for k, v in result["params"].items():
+        ci = result.get("ci95", {}).get(k)
+        t.add_row(k, f"{v:.6g}", f"{ci[0]:.4g} - {ci[1]:.4g}" if ci else "-")
+    console.print(t)
+    console.print(f"objective {result['objective']:.6g} (summed Huber, delta {delta:g}); starts {result['starts']}; "
+                  f"converged: {'yes' if result['converged'] else 'NO'}")  # fmt: skip
+    if result.get("warning"):
+        console.print(f"[bold red]warning:[/] {result['warning']}")
+    if "loo_mean_abs_log_error" in result:
+        console.print(f"leave-one-out mean |log-loss error| {result['loo_mean_abs_log_error']:.4f}")
+    for note in data.notes:
+        console.print(f"[dim]{note}[/]")
+
+
+@scaling_app.command("forecast")
+def forecast_cmd(
+    fit: Annotated[str, Opt(help="A fit file from `trillion scaling fit --out`.")],
+    flop: Annotated[str | None, Opt(help="Training compute budget, e.g. 3.8e25.")] = None,
+    params: Annotated[str | None, Opt(help="Parameters, e.g. 1T (with --tokens).")] = None,
+    tokens: Annotated[str | None, Opt(help="Training tokens, e.g. 36T (with --params).")] = None,
+    proposal: Annotated[str | None, Opt(help="Write a config.json of the proposed model here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Predicted loss with its interval, N* and D*, extrapolation distance, and a model proposal."""
+    from trillion.cli import _print_json, console
+    from trillion.scaling.forecast import forecast
+    from trillion.units import format_count
+
+    if (flop is None) == (params is None and tokens is None):
+        raise InputError("forecast", None, "give --flop, or --params with --tokens")
+    f = forecast(_load_fit(fit), flop=_count(flop, "--flop"), params=_count(params, "--params"),
+                 tokens=_count(tokens, "--tokens"))  # fmt: skip
+    if proposal:
+        cfg = {k: v for k, v in f["proposal"].items() if not k.startswith("_")}
+        Path(proposal).write_text(json.dumps(cfg, indent=1) + "\n", encoding="utf-8")
+    if as_json:
+        _print_json(f)
+        return
+    iv = f.get("loss_interval")
+    span = f" (95%: {iv['p2.5']:.4f}-{iv['p97.5']:.4f})" if iv else " (no bootstrap in the fit: no interval)"
+    console.print(f"compute {f['flop']:.3g} FLOP: {format_count(f['params'])} parameters x {format_count(f['tokens'])} tokens "
+                  f"({f['tokens_per_param']:.1f} tokens/param)")  # fmt: skip
+    console.print(f"predicted loss {f['loss']:.4f}{span}")
+    co = f["compute_optimal"]
+    console.print(f"compute-optimal at this budget: {format_count(co['params'])} x {format_count(co['tokens'])} "
+                  f"({co['tokens_per_param']:.1f} tokens/param), loss {co['loss']:.4f}")  # fmt: skip
+    e = f["extrapolation"]
+    console.print(f"beyond the fitted runs: params {e['params_oom']:.1f}, tokens {e['tokens_oom']:.1f}, "
+                  f"compute {e['flop_oom']:.1f} orders of magnitude")  # fmt: skip
+    if f.get("warning"):
+        console.print(f"[bold red]warning:[/] {f['warning']}")
+    p = f["proposal"]
+    console.print(f"proposal: {p['num_hidden_layers']} layers x d_model {p['hidden_size']} "
+                  f"(~{format_count(p['_approx_params'])} params)"
+                  + (f", written to {proposal}: plan it with `trillion train {proposal} --tokens {format_count(f['tokens'])}`"
+                     if proposal else ""))  # fmt: skip
+
+
+@scaling_app.command("isoflop")
+def isoflop_cmd(runs: Annotated[str, typer.Argument(help="CSV or JSON of runs.")], columns: ColumnsOpt = None,
+                as_json: JsonOpt = False) -> None:  # fmt: skip
+    """Chinchilla's approach 2: a parabola per compute budget and the exponent of N_opt(C)."""
+    from trillion.cli import _print_json, console
+    from trillion.scaling.isoflop import isoflop_profiles
+    from trillion.scaling.runs import read_runs
+
+    data = read_runs(runs, columns, need=("params", "tokens", "loss"))
+    res = isoflop_profiles(data["params"], data["flop"], data["loss"])
+    if as_json:
+        _print_json(res)
+        return
+    for v in res["profiles"]:
+        console.print(
+            f"{v['flop']:.3g} FLOP: optimum {v['params_opt']:.3g} params, loss {v['loss_opt']:.4f} ({v['runs']} runs)"
+        )
+    if "params_opt_exponent" in res:
+        console.print(
+            f"N_opt ~ C^{res['params_opt_exponent']:.3f}, D_opt ~ C^{res['tokens_opt_exponent']:.3f}"
+        )
+
+
+@scaling_app.command("plot")
+def plot_cmd(
+    runs: Annotated[str, typer.Argument(help="CSV or JSON of runs.")],
+    out: Annotated[str, Opt(help="Output file: .svg, .png or .pdf.")],
+    fit: Annotated[str | None, Opt(help="Fit file for the frontier plot.")] = None,
+    kind: Annotated[str, Opt(help="frontier or isoflop.")] = "frontier",
+    columns: ColumnsOpt = None,
+    mark_flop: Annotated[str | None, Opt("--mark-flop", help="Mark the forecast at this compute.")] = None,
+) -> None:
+    """Loss against compute with the fitted frontier, or isoFLOP curves."""
+    from trillion.cli import console
+    from trillion.scaling.runs import read_runs
+
+    data = read_runs(runs, columns, need=("params", "tokens", "loss"))
+    if kind == "frontier":
+        if not fit:
+            raise InputError("--fit", None, "the frontier plot needs a fit file")
+        from trillion.scaling.forecast import forecast, law_from_fit
+        from trillion.scaling.plot import plot_frontier
+
+        fit_data = _load_fit(fit)
+        mark = None
+        if mark_flop:
+            f = forecast(fit_data, flop=_count(mark_flop, "--mark-flop"))
+            mark = {"flop": f["flop"], "loss": f["loss"], "label": f"{f['flop']:.2g} FLOP"}
+        path = plot_frontier(data["params"], data["flop"], data["loss"], law_from_fit(fit_data), out, mark)
+    elif kind == "isoflop":
+        from trillion.scaling.isoflop import isoflop_profiles
+        from trillion.scaling.plot import plot_isoflop
+
+        path = plot_isoflop(data["params"], data["flop"], data["loss"],
+                            isoflop_profiles(data["params"], data["flop"], data["loss"]), out)  # fmt: skip
+    else:
+        raise InputError("--kind", None, f"must be frontier or isoflop, got {kind!r}")
+    console.print(f"wrote {path}")
+
+
+@scaling_app.command("laws")
+def laws_cmd(as_json: JsonOpt = False) -> None:
+    """Published constant sets with their sources, and Chinchilla 70B / 1.4T under each."""
+    from trillion.cli import _print_json, console
+    from trillion.scaling.laws import (
+        CHINCHILLA_PAPER,
+        CHINCHILLA_UNROUNDED,
+        EPOCH_REFIT,
+        KAPLAN_2020,
+        MUENNIGHOFF_2023,
+    )
+
+    rows = []
+    for law in (CHINCHILLA_PAPER, CHINCHILLA_UNROUNDED, EPOCH_REFIT):
+        n, d = law.compute_optimal(5.76e23)
+        rows.append({"constants": law.to_dict(), "source": law.source, "loss_70B_1.4T": float(law.loss(70e9, 1.4e12)),
+                     "tokens_per_param_at_5.76e23": float(d / n)})  # fmt: skip
+    rows.append({"constants": KAPLAN_2020.to_dict(), "source": KAPLAN_2020.source})
+    rows.append({"constants": MUENNIGHOFF_2023.to_dict(), "source": MUENNIGHOFF_2023.source})
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        extra = f"  L(70B, 1.4T) = {r['loss_70B_1.4T']:.4f}" if "loss_70B_1.4T" in r else ""
+        console.print(f"{r['source']}{extra}\n  {r['constants']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(scaling_app, name="scaling")

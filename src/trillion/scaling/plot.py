@@ -1,0 +1,88 @@
+"""Scaling plots (matplotlib, Agg backend, imported only here): loss against compute with the
+fitted compute-optimal frontier, and isoFLOP curves. Output format from the file suffix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trillion.errors import InputError
+from trillion.scaling.laws import Chinchilla
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _check(path: str | Path) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError("--out", None, f"must end in .png, .svg or .pdf, got {p.name!r}")
+    return p
+
+
+def plot_frontier(
+    params, flop, loss, law: Chinchilla, path: str | Path, mark: dict[str, Any] | None = None
+) -> Path:
+    """Runs (colour = parameters) and L(N*(C), D*(C)) across and beyond the data; `mark` adds a
+    labelled point (e.g. the forecast model)."""
+    p = _check(path)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    sc = ax.scatter(flop, loss, c=np.log10(params), s=12, cmap="viridis")
+    fig.colorbar(sc, ax=ax, label="log10 parameters")
+    hi = max(float(np.max(flop)), float(mark["flop"]) if mark else 0.0) * 3
+    cs = np.logspace(np.log10(np.min(flop)) - 0.3, np.log10(hi), 200)
+    n, d = law.compute_optimal(cs)
+    ax.plot(cs, law.loss(n, d), color="crimson", label="compute-optimal frontier (fit)")
+    ax.axvline(float(np.max(flop)), color="grey", ls=":", lw=1, label="largest fitted run")
+    if mark:
+        ax.scatter([mark["flop"]], [mark["loss"]], marker="*", s=160, color="black", zorder=5)
+        ax.annotate(
+            mark.get("label", "forecast"),
+            (mark["flop"], mark["loss"]),
+            textcoords="offset points",
+            xytext=(6, 6),
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("training compute (FLOP)")
+    ax.set_ylabel("loss (nats per token)")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(p)
+    plt.close(fig)
+    return p
+
+
+def plot_isoflop(
+    params, flop, loss, profiles: dict[str, Any], path: str | Path, rel_tol: float = 0.05
+) -> Path:
+    """Loss against parameters for each compute budget, with each profile's optimum."""
+    p = _check(path)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    params, flop, loss = (np.asarray(x, dtype=float) for x in (params, flop, loss))
+    for v in profiles["profiles"]:
+        sel = np.abs(flop / v["flop"] - 1) <= rel_tol
+        order = np.argsort(params[sel])
+        ax.plot(params[sel][order], loss[sel][order], marker="o", ms=3, lw=1, label=f"{v['flop']:.1e} FLOP")
+        ax.scatter([v["params_opt"]], [v["loss_opt"]], marker="x", color="black", zorder=5)
+    if not profiles["profiles"]:
+        ax.scatter(params, loss, s=8, color="grey")
+        ax.set_title("no compute budget with three or more model sizes: no isoFLOP profile")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("loss (nats per token)")
+    if profiles["profiles"]:
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(p)
+    plt.close(fig)
+    return p
