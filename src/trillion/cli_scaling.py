@@ -185,6 +185,50 @@ def isoflop_cmd(runs: Annotated[str, typer.Argument(help="CSV or JSON of runs.")
         )
 
 
+@scaling_app.command("downstream")
+def downstream_cmd(
+    runs: Annotated[
+        str, typer.Argument(help="CSV or JSON with flop (or params and tokens), task_loss, accuracy.")
+    ],
+    flop: Annotated[str | None, Opt(help="Predict accuracy at this training compute.")] = None,
+    floor: Annotated[float, Opt(help="Chance accuracy of the task (0.25 for 4-way multiple choice).")] = 0.25,
+    columns: ColumnsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Two-step downstream fit: compute -> task loss (power law) -> accuracy (sigmoid)."""
+    from trillion.cli import _print_json, console
+    from trillion.scaling.isoflop import DownstreamFit
+    from trillion.scaling.runs import read_runs
+
+    if not 0 <= floor < 1:
+        raise InputError("--floor", None, f"must be in [0, 1), got {floor}")
+    data = read_runs(runs, columns, need=("task_loss", "accuracy"))
+    if "flop" not in data.columns:
+        raise InputError(runs, "flop", "required column missing (or params and tokens)")
+    est = DownstreamFit(floor=floor).fit(data["flop"], data["task_loss"], data["accuracy"])
+    result = est.to_dict()
+    at = _count(flop, "--flop")
+    if at:
+        result["prediction"] = {
+            "flop": at,
+            "task_loss": float(est.task_loss(at)),
+            "accuracy": float(est.accuracy(at)),
+        }
+    if as_json:
+        _print_json(result)
+        return
+    console.print(
+        f"task loss = {est.step1_['E']:.4g} + {est.step1_['A']:.4g} (C / {est.step1_['flop_scale']:.3g})^-{est.step1_['alpha']:.4g}"
+    )
+    s = est.step2_
+    console.print(
+        f"accuracy = {s['floor']:.3g} + ({s['ceiling']:.3g} - {s['floor']:.3g}) / (1 + exp({s['k']:.3g} (loss - {s['L0']:.4g})))"
+    )
+    if at:
+        p = result["prediction"]
+        console.print(f"at {at:.3g} FLOP: task loss {p['task_loss']:.4f}, accuracy {p['accuracy']:.3f}")
+
+
 @scaling_app.command("plot")
 def plot_cmd(
     runs: Annotated[str, typer.Argument(help="CSV or JSON of runs.")],

@@ -94,6 +94,20 @@ def test_downstream_two_step():
     assert np.all(np.diff(f.accuracy(np.logspace(19, 26, 8))) >= -1e-9)
 
 
+def test_downstream_cli(tmp_path, capsys):
+    c = np.logspace(19, 24, 12)
+    task = 0.8 + 3.0 * (c / c.max()) ** -0.12
+    acc = 0.25 + 0.6 / (1 + np.exp(6 * (task - 2.0)))
+    f = tmp_path / "d.csv"
+    f.write_text(
+        "flop,task_loss,accuracy\n" + "".join(f"{a},{b},{x}\n" for a, b, x in zip(c, task, acc, strict=True))
+    )
+    assert main(["scaling", "downstream", str(f), "--flop", "1e25", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert 0.25 < out["prediction"]["accuracy"] <= 0.85 + 1e-6
+    assert main(["scaling", "downstream", str(f), "--floor", "2"]) == 2
+
+
 def test_proposal_is_plannable_and_sized():
     cfg = propose_dense(7e10)
     assert abs(np.log(cfg["_approx_params"] / 7e10)) < 0.1
