@@ -1,0 +1,169 @@
+"""``trillion ladder run | status | fit | quantize | presets``: the scaling ladder from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trillion.errors import InputError
+
+Opt = typer.Option
+ladder_app = typer.Typer(
+    help="Train a ladder of small models, measure them, fit laws, calibrate.", no_args_is_help=True
+)
+DirOpt = Annotated[str, Opt("--dir", help="Ladder folder (data, runs, ladder.sqlite).")]
+JsonOpt = Annotated[bool, Opt("--json", help="Print JSON instead of a table.")]
+
+
+def _need_torch() -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise InputError("ladder", None, "needs the torch extra: pip install 'trillion[torch]'") from None
+
+
+@ladder_app.command("run")
+def run_cmd(
+    preset: Annotated[str, Opt(help="cpu-tiny, cpu-tiny-moe, micro, micro-moe.")] = "cpu-tiny",
+    directory: DirOpt = "ladder",
+    corpus: Annotated[
+        str | None, Opt(help="Folder of text files (default: the Python standard library).")
+    ] = None,
+    device: Annotated[str, Opt(help="cpu or cuda[:N].")] = "cpu",
+    seed: Annotated[int, Opt(help="Seed of initialisation and data order.")] = 0,
+    tokens_scale: Annotated[float, Opt("--tokens-scale", help="Multiply every run's token budget.")] = 1.0,
+    backend: Annotated[
+        str, Opt(help="local, torchrun (data parallel per run) or ray (runs as tasks).")
+    ] = "local",
+    nproc: Annotated[int, Opt(help="Processes per run for the torchrun backend.")] = 2,
+    quiet: Annotated[bool, Opt("--quiet", help="No progress bars.")] = False,
+) -> None:
+    """Train every run of a preset that is not finished yet (interrupted runs resume)."""
+    from trillion.cli import console
+    from trillion.nn.ladder import find_preset
+
+    find_preset(preset)
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InputError("--device", None, f"must be cpu or cuda[:N], got {device!r}")
+    _need_torch()
+    from trillion.nn.ladder import run_ladder
+
+    runs = run_ladder(preset, directory, corpus=corpus, device=device, seed=seed, progress=not quiet,
+                      tokens_scale=tokens_scale, backend=backend, nproc=nproc)  # fmt: skip
+    done = [r for r in runs if r["status"] == "finished"]
+    console.print(f"{len(done)}/{len(runs)} runs finished in {directory}/ladder.sqlite")
+
+
+@ladder_app.command("status")
+def status_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
+    """The ladder's runs: configuration, status and measurements."""
+    from rich.table import Table
+
+    from trillion.cli import _print_json, console
+    from trillion.nn.ladder import ladder_summary
+
+    runs = ladder_summary(directory)
+    if as_json:
+        _print_json(runs)
+        return
+    t = Table(title=f"ladder in {directory}")
+    for col in ("run", "family", "depth", "tokens", "status", "val loss", "tokens/s", "MFU", "energy (J)"):
+        t.add_column(col, justify="right")
+    for r in runs:
+        c, res = r["config"], r["result"] or {}
+        energy = f"{res['energy_j']:.0f} ({res['energy_method']})" if res else "-"
+        mfu = f"{res['mfu']:.1%}" if res.get("mfu") else "-"
+        t.add_row(r["id"], c["family"], str(c["depth"]), f"{c['tokens']:,}", r["status"],
+                  f"{res['val_loss']:.4f}" if res else "-", f"{res['tokens_per_s']:,.0f}" if res else "-", mfu, energy)  # fmt: skip
+    console.print(t)
+    notes = {r["result"]["energy_note"] for r in runs if r["result"]}
+    for n in notes:
+        console.print(f"[dim]energy: {n}[/]")
+
+
+@ladder_app.command("fit")
+def fit_cmd(
+    directory: DirOpt = "ladder",
+    calibration: Annotated[str | None, Opt(help="Write a planner calibration TOML here.")] = None,
+    bootstrap: Annotated[int, Opt(help="Bootstrap resamples for the intervals.")] = 500,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the measured runs: compute trend with its exponent interval, Chinchilla law, forecast."""
+    from trillion.cli import _print_json, console
+    from trillion.nn.fit import fit_ladder, ladder_calibration
+    from trillion.nn.ladder import ladder_summary
+
+    if not 10 <= bootstrap <= 10_000:
+        raise InputError("--bootstrap", None, f"must be between 10 and 10000, got {bootstrap}")
+    runs = ladder_summary(directory)
+    result = fit_ladder(runs, bootstrap=bootstrap)
+    if calibration:
+        result["calibration"] = ladder_calibration(runs, calibration)
+    if as_json:
+        _print_json(result)
+        return
+    pl = result["compute_power_law"]
+    console.print(f"L ~ C^-alpha_C on the frontier: alpha_C = {pl['alpha_c']:.4f} "
+                  f"(95%: {pl['alpha_c_ci95'][0]:.4f}-{pl['alpha_c_ci95'][1]:.4f})")  # fmt: skip
+    ct = result["compute_trend"]
+    ci = ct["gamma_ci95"]
+    console.print(f"{result['runs']} runs, {result['frontier_runs']} on the compute frontier; validation loss falls with "
+                  f"compute: {'yes' if result['loss_falls_with_compute'] else 'NO'}")  # fmt: skip
+    console.print(f"L(C) = {ct['E']:.3f} + {ct['A']:.3f} (C / {ct['flop_scale']:.3g})^-{ct['gamma']:.3f}"
+                  + (f"   gamma 95%: {ci[0]:.3f}-{ci[1]:.3f}" if ci else ""))  # fmt: skip
+    if "chinchilla" in result:
+        p = result["chinchilla"]["params"]
+        console.print(
+            "Chinchilla fit: "
+            + ", ".join(f"{k}={v:.4g}" for k, v in p.items())
+            + f" ({result['chinchilla']['note']})"
+        )
+        f = result["forecast_1T_36T"]
+        console.print(
+            f"forecast for 1T parameters on 36T tokens: loss {f['loss']:.3f}; {f.get('warning', '')}"
+        )
+    if calibration:
+        c = result["calibration"]
+        console.print(f"wrote {c['path']} (eta_gemm {c['eta_gemm']:.3f} from {c['runs']} runs on {c['device']}): "
+                      f"use it with `trillion train --calibration {c['path']}`")  # fmt: skip
+
+
+@ladder_app.command("quantize")
+def quantize_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
+    """Post-training int8 / int4 quantisation of the finished models: measured loss and memory change."""
+    _need_torch()
+    from rich.table import Table
+
+    from trillion.cli import _print_json, console
+    from trillion.nn.ladder import ladder_quantize
+
+    rows = ladder_quantize(directory)
+    if as_json:
+        _print_json(rows)
+        return
+    t = Table(title="post-training weight quantisation (round-to-nearest; measured)")
+    for col in ("run", "depth", "format", "weights", "val loss", "change"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        t.add_row(r["run"], str(r["depth"]), r["format"], f"{r['weight_bytes'] / 2**20:.2f} MiB", f"{r['val_loss']:.4f}",
+                  f"{r['delta_val_loss']:+.4f}")  # fmt: skip
+    console.print(t)
+
+
+@ladder_app.command("presets")
+def presets_cmd(as_json: JsonOpt = False) -> None:
+    """The ladder presets."""
+    from trillion.cli import _print_json, console
+    from trillion.nn.ladder import PRESETS, preset_dict
+
+    data = [preset_dict(n) for n in PRESETS]
+    if as_json:
+        _print_json(data)
+        return
+    for p in data:
+        console.print(f"{p['name']}: {p['description']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ladder_app, name="ladder")

@@ -1,0 +1,164 @@
+"""Training data for the ladder: a real text corpus that exists offline, a local tokenizer, a
+deterministic train/validation split and memory-mapped token files.
+
+Default corpus: the Python standard library's own source files (text that ships with every Python
+installation), read in sorted order up to a byte budget. Or a folder of the user's text files.
+Tokenizers: byte-level (256 bytes + end-of-text; no training) or a byte-level BPE trained locally
+with HF `tokenizers`. The split assigns whole files to validation by a hash of their path, so it
+does not change when files are added elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trillion.errors import InputError
+
+TEXT_SUFFIXES = (".txt", ".md", ".rst", ".py", ".tex", ".html", ".json", ".csv")
+EOT = 256  # byte tokenizer's end-of-text id
+
+
+def default_corpus() -> Path:
+    """The standard library directory of the running Python."""
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def corpus_files(folder: str | Path | None, max_bytes: int) -> list[Path]:
+    """Text files under `folder` (default: the standard library, excluding site-packages), sorted,
+    up to `max_bytes` in total; `InputError` when there are none."""
+    root = Path(folder) if folder else default_corpus()
+    where = "--corpus" if folder else "stdlib corpus"
+    if not root.is_dir():
+        raise InputError(where, None, f"{root} is not a folder")
+    suffixes = (".py",) if folder is None else TEXT_SUFFIXES
+    files, total = [], 0
+    for p in sorted(root.rglob("*")):
+        if p.suffix.lower() not in suffixes or not p.is_file() or "site-packages" in p.parts:
+            continue
+        try:
+            size = p.stat().st_size
+        except OSError:
+            continue
+        if size == 0:
+            continue
+        files.append(p)
+        total += size
+        if total >= max_bytes:
+            break
+    if not files:
+        raise InputError(where, None, f"no text files ({', '.join(suffixes)}) under {root}")
+    return files
+
+
+def is_validation(path: Path, root: Path, fraction: float) -> bool:
+    rel = str(path.relative_to(root)).replace(os.sep, "/")
+    return int(hashlib.sha1(rel.encode()).hexdigest()[:8], 16) % 10_000 < fraction * 10_000
+
+
+@dataclass
+class Tokenizer:
+    kind: str  # "byte" or "bpe"
+    vocab_size: int
+    _bpe: object | None = None
+
+    def encode(self, text: str) -> np.ndarray:
+        if self.kind == "byte":
+            ids = np.frombuffer(text.encode("utf-8", errors="replace"), dtype=np.uint8).astype(np.uint16)
+            return np.append(ids, np.uint16(EOT))
+        ids = np.asarray(self._bpe.encode(text).ids, dtype=np.uint16)  # type: ignore[attr-defined]
+        return np.append(ids, np.uint16(self.vocab_size - 1))
+
+
+def make_tokenizer(kind: str, train_texts: list[str], vocab_size: int = 2048) -> Tokenizer:
+    if kind == "byte":
+        return Tokenizer("byte", 257)
+    if kind != "bpe":
+        raise InputError("--tokenizer", None, f"must be byte or bpe, got {kind!r}")
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    tok = HFTokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size - 1, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)  # fmt: skip
+    tok.train_from_iterator(train_texts, trainer=trainer)
+    return Tokenizer("bpe", tok.get_vocab_size() + 1, tok)
+
+
+@dataclass
+class TokenData:
+    """Memory-mapped uint16 token streams and their description."""
+
+    train: np.ndarray
+    val: np.ndarray
+    vocab_size: int
+    meta: dict
+
+    def batch(
+        self, split: str, index: int, batch: int, seq: int, seed: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Deterministic batch `index` of `split`: (inputs, targets), each (batch, seq)."""
+        data = self.train if split == "train" else self.val
+        if len(data) <= seq + 1:
+            raise InputError("corpus", split, f"{len(data)} tokens is too few for sequences of {seq}")
+        rng = np.random.default_rng((seed, index, 0 if split == "train" else 1))
+        starts = rng.integers(0, len(data) - seq - 1, batch)
+        x = np.stack([data[s : s + seq] for s in starts]).astype(np.int64)
+        y = np.stack([data[s + 1 : s + seq + 1] for s in starts]).astype(np.int64)
+        return x, y
+
+
+def prepare(out_dir: str | Path, corpus: str | Path | None = None, *, tokenizer: str = "byte",
+            max_bytes: int = 8 * 2**20, val_fraction: float = 0.05, vocab_size: int = 2048) -> TokenData:  # fmt: skip
+    """Tokenise the corpus into ``out_dir/{train,val}.bin`` (reused when the same corpus and
+    tokenizer were prepared before) and memory-map them."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(corpus) if corpus else default_corpus()
+    files = corpus_files(corpus, max_bytes)
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(str(f.relative_to(root)).encode())
+        digest.update(str(f.stat().st_size).encode())
+    key = {"corpus": str(root), "files": len(files), "digest": digest.hexdigest(), "tokenizer": tokenizer,
+           "val_fraction": val_fraction, "vocab_request": vocab_size}  # fmt: skip
+    meta_path = out / "data.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("key") == key and (out / "train.bin").exists() and (out / "val.bin").exists():
+            return _open(out, meta)
+    texts = {"train": [], "val": []}  # type: dict[str, list[str]]
+    for f in files:
+        text = f.read_text(encoding="utf-8", errors="replace")
+        texts["val" if is_validation(f, root, val_fraction) else "train"].append(text)
+    if not texts["val"]:  # tiny corpora: hold out the last file
+        texts["val"].append(texts["train"].pop())
+    if not texts["train"]:
+        raise InputError("--corpus", None, "needs at least two text files (one to train, one to validate)")
+    tok = make_tokenizer(tokenizer, texts["train"], vocab_size)
+    for split, docs in texts.items():
+        ids = np.concatenate([tok.encode(d) for d in docs]).astype(np.uint16)
+        tmp = out / f"{split}.bin.tmp"
+        ids.tofile(tmp)
+        os.replace(tmp, out / f"{split}.bin")
+    meta = {"key": key, "vocab_size": tok.vocab_size, "tokenizer": tokenizer,
+            "source": f"{len(files)} files under {root}" + (" (Python standard library)" if corpus is None else "")}  # fmt: skip
+    tmp = out / "data.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, meta_path)
+    return _open(out, meta)
+
+
+def _open(out: Path, meta: dict) -> TokenData:
+    train = np.memmap(out / "train.bin", dtype=np.uint16, mode="r")
+    val = np.memmap(out / "val.bin", dtype=np.uint16, mode="r")
+    meta = {**meta, "train_tokens": int(len(train)), "val_tokens": int(len(val))}
+    return TokenData(train, val, int(meta["vocab_size"]), meta)

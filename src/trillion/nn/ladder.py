@@ -1,0 +1,227 @@
+"""The scaling ladder: a model family (one depth dial sets width and heads) times token budgets,
+trained for real, stored in SQLite, fitted, and fed back to the planner.
+
+Family (after nanochat's depth dial): depth L -> d_model 64 L, heads of 32, SwiGLU width 8/3 d
+(rounded to 32), byte-level vocabulary; the MoE variant replaces every FFN with 4 experts of a
+quarter width, top-2, one shared expert. Runs are identified by a hash of everything that
+determines them, so re-running a ladder skips finished runs and resumes interrupted ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from trillion.errors import InputError
+from trillion.spec.model import MLP, Attention, ModelSpec, MoE
+
+M = 1_000_000
+
+
+@dataclass(frozen=True)
+class Preset:
+    runs: tuple[tuple[int, int], ...]  # (depth, tokens)
+    family: str = "dense"
+    seq_len: int = 128
+    batch: int = 16
+    lr: float = 2e-3
+    tokenizer: str = "byte"
+    max_bytes: int = 8 * 2**20
+    eval_batches: int = 20
+    checkpoint_every_s: float = 10.0
+    description: str = ""
+
+
+PRESETS: dict[str, Preset] = {
+    "cpu-tiny": Preset(
+        runs=((1, M // 2), (1, M), (1, 2 * M), (2, M // 2), (2, M), (2, 2 * M), (3, M // 2), (3, M)),
+        description="8 dense models, 80K-1.4M parameters, 0.5-2M tokens of Python stdlib source: ~6 minutes on 2 cores",
+    ),
+    "cpu-tiny-moe": Preset(
+        runs=((1, M // 2), (1, M), (2, M // 2), (2, M)), family="moe",
+        description="4 MoE models (4 experts, top-2, one shared expert): ~3 minutes on 2 cores",
+    ),
+    "micro": Preset(
+        runs=((1, 16384), (1, 32768), (2, 16384), (2, 32768)), seq_len=64, batch=8, max_bytes=2**20,
+        eval_batches=4, checkpoint_every_s=0.5, description="4 tiny runs for tests and smoke checks (seconds)",
+    ),
+    "micro-moe": Preset(
+        runs=((1, 16384), (2, 16384)), family="moe", seq_len=64, batch=8, max_bytes=2**20, eval_batches=4,
+        checkpoint_every_s=0.5, description="2 tiny MoE runs for tests",
+    ),
+}  # fmt: skip
+
+
+def family_spec(depth: int, vocab: int, family: str = "dense") -> ModelSpec:
+    """The ladder's model at `depth` (d_model 64 x depth, 32-wide heads)."""
+    if not 1 <= depth <= 64:
+        raise InputError("depth", None, f"must be between 1 and 64, got {depth}")
+    h = 64 * depth
+    heads = h // 32
+    width = int(round(8 / 3 * h / 32)) * 32
+    moe = None
+    if family == "moe":
+        moe = MoE(num_experts=4, top_k=2, expert=MLP(intermediate_size=max(32, width // 4), gated=True),
+                  num_shared_experts=1, shared_intermediate_size=max(32, width // 4))  # fmt: skip
+    elif family != "dense":
+        raise InputError("family", None, f"must be dense or moe, got {family!r}")
+    spec = ModelSpec(name=f"ladder-{family}-d{depth}", vocab_size=vocab, hidden_size=h, num_layers=depth,
+                     attention=Attention(num_heads=heads, num_kv_heads=heads, head_dim=32),
+                     mlp=MLP(intermediate_size=width, gated=True), moe=moe, max_context=4096)  # fmt: skip
+    spec.validate()
+    return spec
+
+
+def find_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise InputError("--preset", None, f"unknown preset {name!r} (have: {', '.join(PRESETS)})") from None
+
+
+def run_configs(
+    preset: Preset, vocab: int, seed: int = 0, device: str = "cpu", scale: float = 1.0
+) -> list[dict[str, Any]]:
+    """One configuration per run (every budget times `scale`); `InputError` when a budget is less
+    than one optimiser step."""
+    if not 0 < scale <= 1000:
+        raise InputError("--tokens-scale", None, f"must be in (0, 1000], got {scale}")
+    out = []
+    for depth, budget in preset.runs:
+        tokens_run = int(budget * scale)
+        if tokens_run < preset.batch * preset.seq_len:
+            raise InputError("--tokens-scale", None, f"{tokens_run:,} tokens is less than one step of "
+                             f"{preset.batch * preset.seq_len:,} (batch {preset.batch} x seq {preset.seq_len})")  # fmt: skip
+        cfg = {"family": preset.family, "depth": depth, "tokens": tokens_run, "seq_len": preset.seq_len,
+               "batch": preset.batch, "lr": preset.lr, "vocab": vocab, "tokenizer": preset.tokenizer,
+               "eval_batches": preset.eval_batches, "seed": seed, "device": device}  # fmt: skip
+        cfg["id"] = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
+        out.append(cfg)
+    return out
+
+
+def run_ladder(preset_name: str, out_dir: str | Path, *, corpus: str | None = None, device: str = "cpu",
+               seed: int = 0, progress: bool = False, only: str | None = None,
+               tokens_scale: float = 1.0, backend: str = "local", nproc: int = 2) -> list[dict[str, Any]]:  # fmt: skip
+    """Train every run of the preset not yet finished (resuming interrupted ones); return all runs.
+
+    Backends: ``local`` (in this process, one run after another), ``torchrun`` (each run data-
+    parallel over `nproc` processes on this machine: gloo on CPU, NCCL on GPUs), ``ray`` (runs
+    fanned out as tasks over a Ray cluster: ``RAY_ADDRESS``, or a local instance).
+    """
+    if backend not in ("local", "torchrun", "ray"):
+        raise InputError("--backend", None, f"must be local, torchrun or ray, got {backend!r}")
+    if backend == "torchrun" and not 1 <= nproc <= 64:
+        raise InputError("--nproc", None, f"must be between 1 and 64, got {nproc}")
+    from trillion.nn.data import prepare
+    from trillion.nn.store import Store
+    from trillion.nn.trainer import TrainConfig, train_run
+
+    preset = find_preset(preset_name)
+    run_configs(preset, 257, seed, device, tokens_scale)  # budgets checked before any work
+    out = Path(out_dir)
+    data = prepare(out / "data", corpus, tokenizer=preset.tokenizer, max_bytes=preset.max_bytes)
+    store = Store(out / "ladder.sqlite")
+    try:
+        configs = run_configs(preset, data.vocab_size, seed, device, tokens_scale)
+        for c in configs:
+            store.add_run(
+                c["id"], {**c, "preset": preset_name, "data": data.meta["source"], "corpus": corpus}
+            )
+        todo = [c for c in configs if (not only or c["id"] == only) and store.status(c["id"]) != "finished"]
+        if backend != "local":
+            _dispatch(backend, out, [c["id"] for c in todo], nproc)
+            return store.runs()
+        for c in todo:
+            spec = family_spec(c["depth"], c["vocab"], c["family"])
+            cfg = TrainConfig(tokens=c["tokens"], seq_len=c["seq_len"], batch=c["batch"], lr=c["lr"], seed=c["seed"],
+                              eval_batches=c["eval_batches"], device=device,
+                              checkpoint_every_s=preset.checkpoint_every_s)  # fmt: skip
+            train_run(spec, data, cfg, out / "runs" / c["id"], store, c["id"], progress=progress)
+        return store.runs()
+    finally:
+        store.close()
+
+
+def _dispatch(backend: str, out: Path, run_ids: list[str], nproc: int) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if backend == "torchrun":
+        env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // nproc))}
+        for run_id in run_ids:
+            cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+                   "-m", "trillion.nn.worker", str(out), run_id]  # fmt: skip
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"torchrun failed for run {run_id}: {done.stderr[-2000:]}")
+        return
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--backend", None, "ray needs the ray extra: pip install 'trillion[ray]'") from None
+    from trillion.nn.worker import run_one
+
+    ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False)
+    task = ray.remote(num_cpus=1)(run_one)
+    ray.get([task.remote(str(out), run_id) for run_id in run_ids])
+
+
+def ladder_summary(out_dir: str | Path) -> list[dict[str, Any]]:
+    from trillion.nn.store import Store
+
+    path = Path(out_dir) / "ladder.sqlite"
+    if not path.exists():
+        raise InputError(str(out_dir), None, "no ladder here (run `trillion ladder run` first)")
+    store = Store(path)
+    try:
+        return store.runs()
+    finally:
+        store.close()
+
+
+def ladder_quantize(out_dir: str | Path) -> list[dict[str, Any]]:
+    """Quantise every finished run's weights (int8, int4) and measure validation loss and bytes."""
+    import torch
+
+    from trillion.nn.data import prepare
+    from trillion.nn.quantize import quantization_experiment
+    from trillion.nn.store import Store
+    from trillion.nn.trainer import TrainConfig, evaluate
+
+    out = Path(out_dir)
+    runs = ladder_summary(out)
+    store = Store(out / "ladder.sqlite")
+    rows = []
+    try:
+        for r in runs:
+            if r["status"] != "finished":
+                continue
+            c = r["config"]
+            preset = find_preset(c["preset"])
+            data = prepare(
+                out / "data", c.get("corpus"), tokenizer=preset.tokenizer, max_bytes=preset.max_bytes
+            )
+            spec = family_spec(c["depth"], c["vocab"], c["family"])
+            weights = out / "runs" / r["id"] / "model.pt"
+            if not weights.exists():
+                continue
+            state = torch.load(weights, weights_only=True, map_location="cpu")
+            cfg = TrainConfig(
+                tokens=c["tokens"], seq_len=c["seq_len"], batch=c["batch"], eval_batches=c["eval_batches"]
+            )
+            res = quantization_experiment(spec, state, lambda m, cfg=cfg, data=data: evaluate(m, data, cfg))
+            for fmt, values in res.items():
+                store.save_quantization(r["id"], fmt, values)
+                rows.append({"run": r["id"], "depth": c["depth"], "format": fmt, **values})
+        return rows
+    finally:
+        store.close()
+
+
+def preset_dict(name: str) -> dict[str, Any]:
+    return {"name": name, **asdict(find_preset(name))}

@@ -1,0 +1,112 @@
+"""The run store: SQLite (standard library), one file per ladder, safe against a kill at any moment.
+
+Tables: ``runs`` (id, config JSON, status pending/running/finished, result JSON, provenance JSON,
+times) and ``metrics`` (run, step, values JSON; primary key (run, step), so a resumed run that
+repeats steps replaces rather than duplicates them). WAL journal with synchronous=FULL: a commit
+that returned survives SIGKILL; a finished run is written in one transaction with its result.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'finished')),
+    result TEXT,
+    provenance TEXT,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quantization (
+    run TEXT NOT NULL REFERENCES runs(id),
+    format TEXT NOT NULL,
+    values_json TEXT NOT NULL,
+    PRIMARY KEY (run, format)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run TEXT NOT NULL REFERENCES runs(id),
+    step INTEGER NOT NULL,
+    values_json TEXT NOT NULL,
+    PRIMARY KEY (run, step)
+);
+"""
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add_run(self, run_id: str, config: dict[str, Any]) -> None:
+        now = time.time()
+        self.db.execute(
+            "INSERT OR IGNORE INTO runs (id, config, status, created, updated) VALUES (?, ?, 'pending', ?, ?)",
+            (run_id, json.dumps(config, sort_keys=True), now, now),
+        )
+
+    def status(self, run_id: str) -> str | None:
+        row = self.db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
+
+    def start(self, run_id: str, provenance: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET status = 'running', provenance = ?, updated = ? WHERE id = ? AND status != 'finished'",
+            (json.dumps(provenance, sort_keys=True), time.time(), run_id),
+        )
+
+    def log(self, run_id: str, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """Metrics of several steps in one transaction."""
+        if not rows:
+            return
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO metrics (run, step, values_json) VALUES (?, ?, ?)",
+                [(run_id, step, json.dumps(v)) for step, v in rows],
+            )
+
+    def finish(self, run_id: str, result: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET status = 'finished', result = ?, updated = ? WHERE id = ?",
+            (json.dumps(result, sort_keys=True), time.time(), run_id),
+        )
+
+    def runs(self, status: str | None = None) -> list[dict[str, Any]]:
+        q = "SELECT id, config, status, result, provenance FROM runs"
+        rows = self.db.execute(
+            q + (" WHERE status = ?" if status else "") + " ORDER BY created, id", (status,) if status else ()
+        ).fetchall()
+        return [
+            {"id": r[0], "config": json.loads(r[1]), "status": r[2], "result": json.loads(r[3]) if r[3] else None,
+             "provenance": json.loads(r[4]) if r[4] else None}
+            for r in rows
+        ]  # fmt: skip
+
+    def metrics(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
+        rows = self.db.execute("SELECT step, values_json FROM metrics WHERE run = ? ORDER BY step", (run_id,))
+        return [(s, json.loads(v)) for s, v in rows]
+
+    def save_quantization(self, run_id: str, fmt: str, values: dict[str, Any]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO quantization (run, format, values_json) VALUES (?, ?, ?)",
+                        (run_id, fmt, json.dumps(values)))  # fmt: skip
+
+    def quantization(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT run, format, values_json FROM quantization ORDER BY run, format")
+        return [{"run": r, "format": f, **json.loads(v)} for r, f, v in rows]
+
+    def integrity(self) -> str:
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
