@@ -171,3 +171,16 @@ def test_budget_too_small_for_one_step(tmp_path):
             TrainConfig(tokens=100, seq_len=64, batch=8),
             tmp_path / "r",
         )
+
+
+def test_user_corpus_bpe_tokenizer_and_deterministic_split(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"doc{i:02d}.txt").write_text(f"Document {i}: the quick brown fox jumps over the lazy dog. " * 20)
+    a = prepare(tmp_path / "a", folder, tokenizer="bpe", vocab_size=300)
+    b = prepare(tmp_path / "b", folder, tokenizer="bpe", vocab_size=300)
+    assert 257 < a.vocab_size <= 300 and len(a.val) > 0 and len(a.train) > len(a.val)
+    assert (a.train[:1000] == b.train[:1000]).all() and len(a.val) == len(b.val)
+    x, y = a.batch("train", 3, 4, 16)
+    assert (x[:, 1:] == y[:, :-1]).all() and int(x.max()) < a.vocab_size
