@@ -13,11 +13,13 @@ $(VENV)/.core: pyproject.toml
 
 $(VENV)/.test: $(VENV)/.core
 	$(PIP) -e '.[test]'
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install Debian's chromium; the browser test needs it"
 	touch $@
 
 ## demo: install and run the main job on the embedded default model
 demo: $(VENV)/.core
-	$(VENV)/bin/trillion model qwen3-max
+	$(VENV)/bin/trillion report qwen3-max --html report.html
 
 ## test: install the test extras, lint and type-check, run the whole suite
 ## (pytest's exit code 5, "no tests collected", fails the target like any other failure)

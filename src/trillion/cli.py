@@ -391,6 +391,7 @@ def finetune(
 
 from trillion.cli_footprint import register as _register_footprint  # noqa: E402
 from trillion.cli_ladder import register as _register_ladder  # noqa: E402
+from trillion.cli_report import register as _register_report  # noqa: E402
 from trillion.cli_scaling import register as _register_scaling  # noqa: E402
 from trillion.cli_serve import register as _register_serve  # noqa: E402
 
@@ -398,6 +399,7 @@ _register_footprint(app)
 _register_serve(app)
 _register_scaling(app)
 _register_ladder(app)
+_register_report(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -177,7 +177,9 @@ def test_user_corpus_bpe_tokenizer_and_deterministic_split(tmp_path):
     folder = tmp_path / "texts"
     folder.mkdir()
     for i in range(30):
-        (folder / f"doc{i:02d}.txt").write_text(f"Document {i}: the quick brown fox jumps over the lazy dog. " * 20)
+        (folder / f"doc{i:02d}.txt").write_text(
+            f"Document {i}: the quick brown fox jumps over the lazy dog. " * 20
+        )
     a = prepare(tmp_path / "a", folder, tokenizer="bpe", vocab_size=300)
     b = prepare(tmp_path / "b", folder, tokenizer="bpe", vocab_size=300)
     assert 257 < a.vocab_size <= 300 and len(a.val) > 0 and len(a.train) > len(a.val)

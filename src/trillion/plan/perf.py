@@ -209,6 +209,9 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
             )
         ffn = ffn + _gemm(2 * tokens / tp * d.router_params, tokens / tp, d.num_experts, h, peak, hbm, cal)
         act = d.top_k * d.expert_width * (3 if d.gated else 2) / tp
+    elif d.mlp_width == 0:  # every layer is MoE: the dense-layer path is never used (0 layers)
+        ffn = 0.0 * tokens
+        act = 0.0
     else:
         width = d.mlp_width * (2 if d.gated else 1)
         ffn_flop = 2 * tokens * d.mlp_params / tp

@@ -1,0 +1,150 @@
+"""``trillion report`` (the main job), ``trillion compare`` and ``trillion ui`` (the local web page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from trillion.errors import InputError
+
+Opt = typer.Option
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputError("--html", None, f"cannot write {path}: {e.strerror or e}") from None
+
+
+def report(
+    name: Annotated[
+        str, typer.Argument(help="Catalog name or config.json (default: qwen3-max, an estimate).")
+    ] = "qwen3-max",
+    html: Annotated[
+        str | None, Opt(help="Write the self-contained HTML report here ('' for none).")
+    ] = "report.html",
+    region: Annotated[str, Opt(help="Grid region for the footprint.")] = "World",
+    gpu: Annotated[
+        str | None, Opt(help="Training accelerator (default: published cluster or 16,384 H100).")
+    ] = None,
+    gpus: Annotated[str | None, Opt(help="Training accelerator count.")] = None,
+    as_json: Annotated[bool, Opt("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """The main job: what a frontier model takes to build and run, with a source or method for every figure."""
+    from trillion.cli import _positive_count, _print_json, console
+    from trillion.footprint.data import grid_intensity
+    from trillion.report.build import build_report
+    from trillion.report.html import fmt, render_report
+
+    grid_intensity(region)  # an unknown region fails before any work
+    r = build_report(name, region=region, gpu=gpu, gpus=_positive_count(gpus, "--gpus") if gpus else None)
+    if html:
+        _write(html, render_report(r))
+    if as_json:
+        _print_json({**r, "scaling": {k: v for k, v in r["scaling"].items() if k != "chart_svg"}})
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{r['display_name']} — {r['status_note']}")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_column("", style="dim")
+
+    def row(label: str, f: dict[str, Any] | None) -> None:
+        if f:
+            t.add_row(label, fmt(f), "published" if f.get("source") else "estimate")
+
+    a, tr = r["architecture"], r["training"]
+    row("total parameters", a["total_params"])
+    row("active parameters", a["active_params"])
+    row("training tokens", tr["tokens"])
+    row("cluster", tr["cluster"])
+    row("wall-clock days (P50, P10-P90)", tr.get("wall_clock_days"))
+    row("accelerator-hours", tr.get("accelerator_hours"))
+    for k, f in r.get("published_training", {}).items():
+        row(f"published {k.replace('_', ' ')}", f)
+    fp = r.get("footprint", {})
+    row("energy (MWh, facility)", fp.get("energy_mwh"))
+    row("CO2e location-based (t)", fp.get("co2e_location_t"))
+    row("water (m3)", fp.get("water_m3"))
+    row("cost (USD)", fp.get("cost_usd"))
+    row("predicted loss (Epoch refit)", r["scaling"]["predicted_loss"])
+    row("tokens per active parameter", r["scaling"]["tokens_per_active_param"])
+    row("compute-optimal tokens at this compute", r["scaling"]["compute_optimal_tokens"])
+    for s in r["serving"]:
+        row(f"serving {s['weights']}: minimum H200s", s["min_devices"])
+    for b in r["benchmarks"]:
+        row(f"{b['benchmark']} ({b['status']})", b["score"])
+    console.print(t)
+    if html:
+        console.print(f"wrote {html} (self-contained: opens offline)")
+
+
+def compare(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Models (default: qwen3-max gpt-4 gemini-2.5-flash deepseek-v3 kimi-k2 llama-3.1-405b)."
+        ),
+    ] = None,
+    html: Annotated[
+        str | None, Opt(help="Write the comparison as HTML here ('' for none).")
+    ] = "compare.html",
+    region: Annotated[str, Opt(help="Grid region for the footprint estimates.")] = "World",
+    as_json: Annotated[bool, Opt("--json", help="Print JSON.")] = False,
+) -> None:
+    """Frontier models side by side: size, tokens, compute, hours, energy, carbon, cost, serving, scores."""
+    from trillion.cli import _print_json, console
+    from trillion.footprint.data import grid_intensity
+    from trillion.report.compare import DEFAULT_SET, build_compare
+    from trillion.report.html import fmt, render_compare
+
+    grid_intensity(region)
+    if names and len(names) > 12:
+        raise InputError("compare", None, f"at most 12 models at once, got {len(names)}")
+    c = build_compare(tuple(names) if names else DEFAULT_SET, region)
+    if html:
+        _write(html, render_compare(c["models"], c["rows"], c["chart_svg"], c["sources"]))
+    if as_json:
+        _print_json({k: v for k, v in c.items() if k != "chart_svg"})
+        return
+    from rich.table import Table
+
+    t = Table(title="frontier models (green: published or reported; yellow: estimated by trillion)")
+    t.add_column("quantity")
+    for m in c["models"]:
+        t.add_column(m["display_name"], justify="right")
+    for key, label in c["rows"]:
+        cells = []
+        for m in c["models"]:
+            f = m["figures"].get(key)
+            cells.append(
+                "-" if not f else (f"[green]{fmt(f)}[/]" if f.get("source") else f"[yellow]{fmt(f)}[/]")
+            )
+        t.add_row(label, *cells)
+    console.print(t)
+    if html:
+        console.print(f"wrote {html}")
+
+
+def ui(
+    host: Annotated[str, Opt(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, Opt(help="Port.")] = 8765,
+) -> None:
+    """A local web page to plan, price and chart a model (FastAPI + uvicorn)."""
+    if not 1 <= port <= 65535:
+        raise InputError("--port", None, f"must be 1-65535, got {port}")
+    import uvicorn
+
+    from trillion.web.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)
+    app.command()(compare)
+    app.command()(ui)

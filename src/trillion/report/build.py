@@ -1,0 +1,303 @@
+"""The main job's data: one JSON-able report of a model — architecture and counts, training plan,
+footprint, scaling position, serving economics, published figures and benchmark scores.
+
+Every figure is ``{"value", "unit", "source"}`` for a published number or ``{"value", "unit",
+"note": "estimated by trillion from ..."}`` for trillion's own estimate; a test walks the report
+and fails on any figure with neither. `render_html` and the terminal summary read only this.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from trillion.errors import InputError
+
+DEFAULT_MODEL = "qwen3-max"
+DEFAULT_CLUSTER = ("h100-sxm", 16384)  # Llama 3 405B's published scale, when a run's cluster is unpublished
+PUBLISHED_CLUSTER = {"deepseek-v3": "deepseek-v3-h800", "llama-3.1-405b": "meta-h100-24k"}
+SERVE_PRECISIONS = ("bf16", "fp8", "int4")
+
+
+def published(value: Any, unit: str, source: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "source": source}
+
+
+def estimated(value: Any, unit: str, how: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "note": f"estimated by trillion from {how}"}
+
+
+@cache
+def _csv(name: str) -> tuple[dict[str, str], ...]:
+    path = Path(str(resources.files("trillion.catalog") / "compare" / f"{name}.csv"))
+    with path.open(encoding="utf-8", newline="") as f:
+        return tuple(csv.DictReader(f))
+
+
+def benchmark_scores(model: str) -> list[dict[str, Any]]:
+    return [
+        {"benchmark": r["benchmark"], "score": published(float(r["score"]), "%", r["source"]),
+         "protocol": r["protocol"], "status": r["status"]}
+        for r in _csv("benchmark_scores") if r["model"] == model
+    ]  # fmt: skip
+
+
+def published_training(model: str) -> dict[str, str] | None:
+    return next((r for r in _csv("published_training") if r["model"] == model), None)
+
+
+def _resolve(name: str):
+    from trillion import _looks_like_path, load_model
+
+    if _looks_like_path(name):
+        return load_model(name), None
+    from trillion.catalog import find
+
+    entry = find(name)
+    return entry.spec, entry
+
+
+def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
+    from trillion.units import parse_count
+
+    if entry is not None and entry.training.get("tokens"):
+        value, _ = parse_count(entry.training["tokens"], "catalog", "training.tokens")
+        src = entry.training.get("tokens_source") or entry.source.get("title", "catalog entry")
+        return int(value), published(int(value), "tokens", f"{src} (catalog {entry.name})")
+    from trillion.count import count
+
+    n = count(spec).active_params.total
+    return 20 * n, estimated(
+        20 * n, "tokens", "Chinchilla's 20 tokens per active parameter (training tokens unpublished)"
+    )
+
+
+def _frontier_svg(n_active: float, tokens: float) -> str:
+    """Loss against compute along Epoch's refit frontier, with the model marked (inline SVG)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from trillion.scaling.laws import EPOCH_REFIT
+
+    c_model = 6 * n_active * tokens
+    cs = np.logspace(20, np.log10(c_model) + 1, 120)
+    n, d = EPOCH_REFIT.compute_optimal(cs)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.plot(
+        cs,
+        EPOCH_REFIT.loss(n, d),
+        color="crimson",
+        label="compute-optimal frontier (Epoch refit of Chinchilla)",
+    )
+    ax.scatter([c_model], [float(EPOCH_REFIT.loss(n_active, tokens))], marker="*", s=160, color="black", zorder=5,
+               label="this model (active parameters, its tokens)")  # fmt: skip
+    ax.axvline(EPOCH_REFIT.fitted_range["params"][1] * EPOCH_REFIT.fitted_range["tokens"][1] * 6, color="grey", ls=":",
+               lw=1, label="largest run behind the law")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("training compute (FLOP)")
+    ax.set_ylabel("predicted loss (nats/token)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    plt.close(fig)
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str | None = None,
+                 gpus: int | None = None, serve_gpu: str = "h200", seq_len: int = 4096, spec: Any = None,
+                 tokens: int | None = None, serve_weights: tuple[str, ...] = SERVE_PRECISIONS) -> dict[str, Any]:  # fmt: skip
+    """The report of `name` (catalog name or config.json path) or of a given `spec`; `tokens`
+    replaces the catalog's training tokens. See the module doc for its form."""
+    from trillion.catalog.hardware import clusters, find_accelerator, make_cluster
+    from trillion.count import count
+    from trillion.footprint.train import footprint_of_plan
+    from trillion.plan.train import plan_training
+    from trillion.scaling.laws import EPOCH_REFIT
+    from trillion.serve.plan import plan_serving
+
+    entry = None
+    if spec is None:
+        spec, entry = _resolve(name)
+    c = count(spec, seq_len)
+    catalog_src = (
+        f"{entry.source.get('title', '')} (catalog {entry.name}, status {entry.status})" if entry else None
+    )
+    arch_how = f"the architecture in {'catalog ' + entry.name if entry else name} (status {entry.status if entry else 'config.json'})"
+
+    def arch(value: Any, unit: str, counted: bool = True) -> dict[str, Any]:
+        if entry is not None and entry.status == "published" and not counted:
+            return published(value, unit, catalog_src or "")
+        return estimated(value, unit, f"exact counting of {arch_how}")
+
+    a = spec.attention
+    report: dict[str, Any] = {
+        "model": spec.name,
+        "display_name": entry.display_name if entry else spec.name,
+        "status": entry.status if entry else "config.json",
+        "status_note": {
+            "published": "architecture published by its developer",
+            "estimate": "architecture unpublished: trillion's labelled estimate",
+            "rumoured": "architecture from rumour, not from the developer",
+        }.get(entry.status if entry else "", "a local config.json"),  # fmt: skip
+        "architecture": {
+            "layers": arch(spec.num_layers, "layers", False),
+            "hidden_size": arch(spec.hidden_size, "", False),
+            "attention": arch(
+                f"{type(a).__name__.lower() if type(a).__name__ == 'MLA' else getattr(a, 'kind', 'mla')}",
+                "",
+                False,
+            ),
+            "experts": arch(
+                f"{spec.moe.num_experts} routed, top-{spec.moe.top_k}" if spec.moe else "dense", "", False
+            ),
+            "total_params": arch(c.total_params, "parameters"),
+            "active_params": arch(c.active_params.total, "parameters"),
+            "forward_flop_per_token": arch(c.forward_flop_per_token, "FLOP", True),
+            "weight_bytes_bf16": arch(c.weight_bytes["bf16"], "bytes"),
+            "kv_bytes_per_token_bf16": arch(c.kv_cache_bytes_per_token["bf16"], "bytes"),
+        },
+    }
+    if tokens is not None:
+        tokens_fig = estimated(tokens, "tokens", "the token budget given")
+    else:
+        tokens, tokens_fig = _tokens(spec, entry)
+    cname = PUBLISHED_CLUSTER.get(spec.name)
+    if gpu or gpus:
+        acc = find_accelerator(gpu or DEFAULT_CLUSTER[0])
+        cluster = make_cluster(acc, gpus or DEFAULT_CLUSTER[1])
+        cluster_fig = estimated(cluster.name, "", "the cluster given on the command line")
+    elif cname:
+        cluster = clusters()[cname]
+        cluster_fig = published(cluster.name, "", cluster.source or cname)
+    else:
+        cluster = make_cluster(find_accelerator(DEFAULT_CLUSTER[0]), DEFAULT_CLUSTER[1])
+        cluster_fig = estimated(
+            cluster.name,
+            "",
+            "a default cluster (16,384 H100, Llama 3 405B's scale): the real one is unpublished",
+        )
+    precision = "fp8" if spec.name == "deepseek-v3" else "bf16"
+    plan = plan_training(spec, cluster, tokens=tokens, seq_len=seq_len, precision=precision)
+    how_plan = f"the training planner (searched layout on {cluster.name}, {precision}; calibrated on vTrain A100 runs)"
+    train: dict[str, Any] = {"tokens": tokens_fig, "cluster": cluster_fig, "fits": plan.fits}
+    if plan.fits:
+        train.update(
+            layout=estimated(plan.layout.label() if plan.layout else "", "", how_plan),
+            mfu=estimated(plan.mfu, "fraction of peak", how_plan),
+            train_flop=estimated(plan.train_flop, "FLOP", "3 x forward FLOP per token x tokens (accounting)"),
+            wall_clock_days=estimated(
+                plan.wall_clock_days, "days (p10/p50/p90)", how_plan + " and goodput 0.75-0.97"
+            ),
+            accelerator_hours=estimated(plan.accelerator_hours, "device-hours (p10/p50/p90)", how_plan),
+        )
+        fp = footprint_of_plan(plan, region=region)
+        how_fp = f"the footprint model (region {region}; every assumption listed with its source)"
+        report["footprint"] = {
+            "energy_mwh": estimated(fp.energy_mwh, "MWh facility (p10/p50/p90)", how_fp),
+            "co2e_location_t": estimated(fp.co2e_t["location"], "t CO2e (p10/p50/p90)", how_fp),
+            "co2e_embodied_t": estimated(fp.co2e_t["embodied"], "t CO2e (p10/p50/p90)", how_fp),
+            "water_m3": estimated(
+                {k: fp.water_m3[k] for k in ("p10", "p50", "p90")}, "m3 (p10/p50/p90)", how_fp
+            ),
+            "cost_usd": estimated(fp.cost_usd, "USD (p10/p50/p90)", how_fp) if fp.cost_usd else None,
+            "assumptions": fp.assumptions,
+        }
+    else:
+        train["reason"] = plan.reason
+    report["training"] = train
+    pub = published_training(spec.name)
+    if pub:
+        report["published_training"] = {
+            k: published(float(pub[k]), unit, pub["source"])
+            for k, unit in (("accelerator_hours", f"{pub['accelerator']}-hours"), ("tco2e", "t CO2e"), ("cost_usd", "USD"))
+            if pub[k]
+        }  # fmt: skip
+    n_act = float(c.active_params.total)
+    n_opt, d_opt = (float(x) for x in EPOCH_REFIT.compute_optimal(6 * n_act * tokens))
+    how_law = "Epoch AI's refit of Chinchilla (Besiroglu et al. 2024), active parameters for MoE (a dense law: indicative)"
+    report["scaling"] = {
+        "train_compute_6nd": estimated(6 * n_act * tokens, "FLOP", "6 x active parameters x tokens"),
+        "predicted_loss": estimated(float(EPOCH_REFIT.loss(n_act, tokens)), "nats/token", how_law),
+        "tokens_per_active_param": estimated(
+            tokens / n_act, "tokens/parameter", "tokens over active parameters"
+        ),
+        "compute_optimal_params": estimated(n_opt, "parameters", how_law),
+        "compute_optimal_tokens": estimated(d_opt, "tokens", how_law),
+        "chart_svg": _frontier_svg(n_act, tokens),
+    }
+    serve_acc = find_accelerator(serve_gpu)
+    serving = []
+    for w in serve_weights:
+        sp = plan_serving(spec, serve_acc, weights=w, prompt=1000, output=500, region=region)
+        how_s = f"the serving planner ({w} weights on {serve_acc.name}, 1000 in / 500 out, calibrated on ML.ENERGY vLLM runs)"
+        row: dict[str, Any] = {
+            "weights": w,
+            "fits": sp.fits,
+            "min_devices": estimated(sp.min_devices_by_precision[w], "devices", how_s),
+        }
+        if sp.fits:
+            row.update(
+                tokens_per_s_per_device=estimated(sp.tokens_per_s_per_device, "tokens/s", how_s),
+                energy_wh_per_query=estimated(sp.energy_wh_per_query["p50"], "Wh (facility)", how_s),
+                cost_usd_per_million_tokens=estimated(sp.cost_usd_per_million_tokens["p50"], "USD", how_s)
+                if sp.cost_usd_per_million_tokens else None,
+            )  # fmt: skip
+        serving.append(row)
+    report["serving"] = serving
+    report["benchmarks"] = benchmark_scores(spec.name)
+    report["sources"] = sorted(_sources(report))
+    return report
+
+
+def _sources(node: Any, out: set[str] | None = None) -> set[str]:
+    out = set() if out is None else out
+    if isinstance(node, dict):
+        if "source" in node and isinstance(node["source"], str) and node["source"]:
+            out.add(node["source"])
+        for v in node.values():
+            _sources(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _sources(v, out)
+    return out
+
+
+def figures(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every figure (a dict with "value") in the report, with its path."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if "value" in node:
+            found.append((path, node))
+        else:
+            for k, v in node.items():
+                if k not in ("assumptions",):
+                    found.extend(figures(v, f"{path}/{k}"))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found.extend(figures(v, f"{path}/{i}"))
+    return found
+
+
+def check_sourced(report: dict[str, Any]) -> list[str]:
+    """Paths of figures with neither a source nor an "estimated by trillion from ..." note."""
+    bad = []
+    for path, f in figures(report):
+        src, note = f.get("source"), f.get("note", "")
+        if not (isinstance(src, str) and src.strip()) and not note.startswith("estimated by trillion from "):
+            bad.append(path)
+    return bad
+
+
+def require_model(name: str) -> None:
+    if not name or len(name) > 300:
+        raise InputError("model", None, "give a catalog name or a config.json path")
