@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 console = Console()
 
+MAX_COUNT = 10**20  # bounded work: tokens, hours and device counts beyond this are input errors
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -130,6 +131,8 @@ def _positive_count(text: str, flag: str) -> int:
     value, _ = parse_count(text, flag)
     if value <= 0 or value != value.to_integral_value():
         raise InputError(flag, None, f"must be a positive whole number, got {text!r}")
+    if value > MAX_COUNT:
+        raise InputError(flag, None, f"{text!r} is beyond any plan this tool makes (at most 1e20)")
     return int(value)
 
 
@@ -402,10 +405,16 @@ _register_ladder(app)
 _register_report(app)
 
 
+_COMMAND = None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
+    global _COMMAND
+    if _COMMAND is None:  # typer builds the click command tree in ~35 ms: once per process
+        _COMMAND = typer.main.get_command(app)
     try:
-        app(args=argv, standalone_mode=False)
+        _COMMAND.main(args=argv, standalone_mode=False, prog_name="trillion")
     except InputError as e:
         sys.stderr.write(f"trillion: error: {e}\n")
         return 2

@@ -8,6 +8,7 @@ later module needs them; the core imports no pint.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from trillion.errors import InputError
@@ -105,6 +106,9 @@ def parse_context_len(text: str | int, where: str = "--seq-len") -> int:
 
 # --- physical quantities (pint), parsed once at the boundary --------------------------------------
 
+_QUANTITY = re.compile(
+    r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*[A-Za-z][A-Za-z0-9/*^ ]{0,40}\s*$|^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+)
 _DIMENSIONS = {
     "flop_per_s": "FLOP / second",
     "byte": "byte",
@@ -153,12 +157,14 @@ def parse_quantity(text: str | float | int, expect: str, where: str, field: str 
     if isinstance(text, (int, float)):
         value = float(text)
     else:
-        import pint
-
         u = _ureg()
+        if not _QUANTITY.match(text):
+            raise InputError(
+                where, field, f"cannot read {text!r} as a quantity (a number, then a unit such as 'GB/s')"
+            )
         try:
             q = u.Quantity(text.strip())
-        except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as e:
+        except Exception as e:  # pint's expression parser raises assorted errors on junk: all are bad input
             raise InputError(where, field, f"cannot read {text!r} as a quantity: {e}") from None
         target = u.Quantity(1, _DIMENSIONS[expect])
         if q.dimensionality != target.dimensionality:

@@ -222,10 +222,10 @@ def plan_serving(
         raise InputError(
             "--context", None, f"{ctx} tokens exceed {spec.name}'s maximum context of {d.max_context}"
         )
-    if gpus is not None and gpus <= 0:
-        raise InputError("--gpus", None, f"must be positive, got {gpus}")
-    if batch is not None and batch <= 0:
-        raise InputError("--batch", None, f"must be positive, got {batch}")
+    if gpus is not None and not 0 < gpus <= 4096:
+        raise InputError("--gpus", None, f"must be between 1 and 4096 for a serving plan, got {gpus}")
+    if batch is not None and not 0 < batch <= 1_000_000:
+        raise InputError("--batch", None, f"must be between 1 and 1,000,000, got {batch}")
     target = latency_target_s or DEFAULT_LATENCY_S
     by_precision = {p: min_devices(serve_dims(spec, p, kv), acc, ctx, cal) for p in PRECISIONS}
     need = min_devices(d, acc, ctx, cal)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from trillion.errors import InputError
 
+MAX_DEVICES = 2**21  # bounded work: about 2 million accelerators, ten times today's largest clusters
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Accelerator:
@@ -66,6 +68,12 @@ class Cluster:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise InputError(self.name, key, f"must be a positive integer, got {value!r}")
+        if self.num_devices > MAX_DEVICES:
+            raise InputError(
+                "--gpus",
+                None,
+                f"{self.num_devices:,} devices is over the {MAX_DEVICES:,} this planner accepts",
+            )
         for key in ("scale_up_bytes_per_s", "scale_out_bytes_per_s"):
             if not getattr(self, key) > 0:
                 raise InputError(self.name, key, f"must be positive, got {getattr(self, key)!r}")
