@@ -6,13 +6,13 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .PHONY: demo test lint clean
 
-$(VENV)/.core: pyproject.toml
+$(VENV)/.core: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e .
+	$(PIP) -c requirements.lock -e .
 	touch $@
 
 $(VENV)/.test: $(VENV)/.core
-	$(PIP) -e '.[test]'
+	$(PIP) -c requirements.lock -e '.[test]'
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: could not install Debian's chromium; the browser test needs it"
 	touch $@

@@ -101,3 +101,17 @@ def test_fuzzed_requests_never_500(client, body):
         "/api/plan", content=json.dumps(body).encode(), headers={"content-type": "application/json"}
     )
     assert r.status_code < 500, (body, r.text[:300])
+
+
+def test_concurrent_requests_all_answer_and_agree():
+    """Forty requests at once (twenty distinct plans, each twice) through one app: all 200, and
+    twins agree. Before plans ran under the chart lock, matplotlib's shared state gave 500s here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [{"model": "llama-3.1-8b", "gpus": 64 + 8 * (i % 20), "tokens": "1T"} for i in range(40)]
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda b: c.post("/api/plan", json=b), bodies))
+    assert [r.status_code for r in answers] == [200] * 40
+    for i in range(20):
+        assert answers[i].json() == answers[i + 20].json()

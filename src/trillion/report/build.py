@@ -76,21 +76,27 @@ def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
 
 
 def _frontier_svg(n_active: float, tokens: float) -> str:
+    """Locked: matplotlib's text layout is not thread-safe, and the web server plans in threads."""
+    from trillion.report.charts import CHART_LOCK
+
+    with CHART_LOCK:
+        return _frontier_svg_draw(n_active, tokens)
+
+
+def _frontier_svg_draw(n_active: float, tokens: float) -> str:
     """Loss against compute along Epoch's refit frontier, with the model marked (inline SVG)."""
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure
 
     from trillion.scaling.laws import EPOCH_REFIT
 
     c_model = 6 * n_active * tokens
     cs = np.logspace(20, np.log10(c_model) + 1, 120)
     n, d = EPOCH_REFIT.compute_optimal(cs)
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.subplots()
     ax.plot(
         cs,
         EPOCH_REFIT.loss(n, d),
@@ -105,10 +111,9 @@ def _frontier_svg(n_active: float, tokens: float) -> str:
     ax.set_xlabel("training compute (FLOP)")
     ax.set_ylabel("predicted loss (nats/token)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
     buf = io.StringIO()
+    fig.tight_layout()
     fig.savefig(buf, format="svg")
-    plt.close(fig)
     svg = buf.getvalue()
     return svg[svg.index("<svg") :]
 

@@ -70,19 +70,25 @@ def model_row(name: str, region: str = "World") -> dict[str, Any]:
 
 
 def compute_chart(models: list[dict[str, Any]]) -> str:
+    """Locked: matplotlib's text layout is not thread-safe, and the web server plans in threads."""
+    from trillion.report.charts import CHART_LOCK
+
+    with CHART_LOCK:
+        return _compute_chart_draw(models)
+
+
+def _compute_chart_draw(models: list[dict[str, Any]]) -> str:
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     rows = [
         (m["display_name"], m["figures"].get("train_compute"))
         for m in models
         if m["figures"].get("train_compute")
     ]
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    fig = Figure(figsize=(6.4, 2.8))
+    ax = fig.subplots()
     ax.barh(
         [n for n, _ in rows],
         [f["value"] for _, f in rows],
@@ -90,10 +96,9 @@ def compute_chart(models: list[dict[str, Any]]) -> str:
     )
     ax.set_xscale("log")
     ax.set_xlabel("training compute, 6 N D (FLOP; amber = estimated by trillion)")
-    fig.tight_layout()
     buf = io.StringIO()
+    fig.tight_layout()
     fig.savefig(buf, format="svg")
-    plt.close(fig)
     svg = buf.getvalue()
     return svg[svg.index("<svg") :]
 

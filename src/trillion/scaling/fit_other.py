@@ -128,7 +128,11 @@ class LawFit:
         return self
 
     def bootstrap(self, n_boot: int = 200) -> dict[str, list[float]]:
+        """Parameter samples from `n_boot` resampled refits (bounded: 1..100,000, as ChinchillaFit)."""
         from scipy.optimize import minimize
+
+        if not 0 < n_boot <= 100_000:
+            raise InputError("--bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
 
         rng = np.random.default_rng(self.random_state)
         log_l = np.log(self._cols["loss"])

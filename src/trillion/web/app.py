@@ -2,12 +2,16 @@
 and serving precision; see the plan, the footprint and the chart. A JSON API mirrors the CLI.
 
 Every page asset is inline (no CDN, no fonts, no network). Bad input answers 4xx with a message:
-`InputError` -> 400, a malformed body -> 422, an oversized body -> 413.
+`InputError` -> 400, a malformed body -> 422, an oversized body -> 413. Work is bounded: request
+bodies up to 256 KiB, device counts and token budgets capped, plans computed in worker threads
+at most two at a time, identical requests answered from a small cache.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +20,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from trillion.errors import InputError
 
 MAX_BODY = 256 * 1024  # bytes: a config.json is a few KiB
+MAX_CONCURRENT_PLANS = 2  # bounded compute: plans run in worker threads, at most this many at once
+CACHE_SIZE = 64  # identical requests (same JSON) are answered from memory
 MAX_GPUS = 1_000_000
 MAX_TOKENS = 10**16
 
@@ -126,6 +132,9 @@ $("f").addEventListener("submit", plan); load();
 
 def create_app() -> FastAPI:
     app = FastAPI(title="trillion", docs_url=None, redoc_url=None, openapi_url=None)
+    gate = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
+    cache: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+    inflight: dict[str, asyncio.Future] = {}  # identical requests in flight share one computation
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -159,11 +168,36 @@ def create_app() -> FastAPI:
             return _bad(413, f"request body over {MAX_BODY // 1024} KiB")
         try:
             data = json.loads(raw or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
             return _bad(422, f"request: not valid JSON: {e}")
+        key = json.dumps(data, sort_keys=True, default=str)
+        if key in cache:
+            cache.move_to_end(key)
+            status, body = cache[key]
+            return JSONResponse(json.loads(body), status_code=status)
+        if key in inflight:
+            status, body = await asyncio.shield(inflight[key])
+            return JSONResponse(json.loads(body), status_code=status)
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        inflight[key] = future
+        from starlette.concurrency import run_in_threadpool
+
         try:
-            return JSONResponse(plan_payload(data))
-        except InputError as e:
-            return _bad(400, str(e))
+            async with gate:
+                try:
+                    status, payload = 200, await run_in_threadpool(plan_payload, data)
+                except InputError as e:
+                    status, payload = 400, {"error": str(e)}
+            body = json.dumps(payload).encode()
+            cache[key] = (status, body)
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+            future.set_result((status, body))
+        except BaseException as e:
+            future.set_exception(e)
+            raise
+        finally:
+            inflight.pop(key, None)
+        return JSONResponse(payload, status_code=status)
 
     return app
