@@ -70,8 +70,16 @@ def test_serving_latency_grows_with_batch_and_quantisation_shrinks_weights(name,
 )
 def test_count_breakdowns_sum(name, seq):
     c = count(load_model(name), seq)
-    assert c.params.total == sum(c.params.children("").values()) if hasattr(c.params, "children") else True
-    assert c.active_params.total <= c.total_params
+
+    def sums(node):  # every parent equals the sum of its children, all the way down
+        kids = node["children"].values()
+        assert not kids or node["total"] == sum(k["total"] for k in kids)
+        for k in kids:
+            sums(k)
+
+    for tree in (c.params, c.active_params, c.forward_flop):
+        sums(tree.to_tree())
+    assert c.params.total == c.total_params and c.active_params.total <= c.total_params
     assert c.train_flop_per_token == 3 * c.forward_flop_per_token
 
 
@@ -97,3 +105,32 @@ def test_context_lengths_round_trip(n):
 def test_quantities_round_trip(value, unit):
     text, dim, scale = unit
     assert parse_quantity(f"{value!r} {text}", dim, "x") == pytest.approx(value * scale, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def bootstrapped_fit():
+    import numpy as np
+
+    from trillion.scaling.fit import ChinchillaFit
+    from trillion.scaling.laws import EPOCH_REFIT
+
+    rng = np.random.default_rng(3)
+    n = np.exp(rng.uniform(np.log(1e7), np.log(1e10), 60))
+    d = np.exp(rng.uniform(np.log(1e9), np.log(1e12), 60))
+    loss = EPOCH_REFIT.loss(n, d) * np.exp(rng.normal(0, 0.01, 60))
+    f = ChinchillaFit().fit(n, d, loss)
+    f.bootstrap(60)
+    return f.to_dict()
+
+
+@PROPS
+@given(st.floats(19, 27), st.floats(0.1, 3))
+def test_forecast_ordered_and_falls_with_compute(bootstrapped_fit, log_flop, step):
+    from trillion.scaling.forecast import EXTRAPOLATION_WARN_OOM, forecast
+
+    a = forecast(bootstrapped_fit, flop=10**log_flop)
+    b = forecast(bootstrapped_fit, flop=10 ** (log_flop + step))
+    assert b["loss"] < a["loss"] and b["params"] > a["params"] and b["tokens"] > a["tokens"]
+    q = list(a["loss_interval"].values())
+    assert q == sorted(q)
+    assert ("warning" in a) == (max(a["extrapolation"].values()) > EXTRAPOLATION_WARN_OOM)
