@@ -115,3 +115,10 @@ def test_concurrent_requests_all_answer_and_agree():
     assert [r.status_code for r in answers] == [200] * 40
     for i in range(20):
         assert answers[i].json() == answers[i + 20].json()
+
+
+def test_answers_are_strict_json():
+    from trillion.web.app import _encode
+
+    assert json.loads(_encode({"a": float("nan"), "b": [1.5, float("inf")], "c": (2, "x")})) == {
+        "a": None, "b": [1.5, None], "c": [2, "x"]}  # fmt: skip

@@ -10,12 +10,14 @@ at most two at a time, identical requests answered from a small cache.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import math
 from collections import OrderedDict
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from trillion.errors import InputError
 
@@ -24,6 +26,21 @@ MAX_CONCURRENT_PLANS = 2  # bounded compute: plans run in worker threads, at mos
 CACHE_SIZE = 64  # identical requests (same JSON) are answered from memory
 MAX_GPUS = 1_000_000
 MAX_TOKENS = 10**16
+
+
+def _encode(payload: Any) -> bytes:
+    """Strict JSON (as JSONResponse writes it): a non-finite float becomes null, never NaN."""
+
+    def finite(x: Any) -> Any:
+        if isinstance(x, float):
+            return x if math.isfinite(x) else None
+        if isinstance(x, dict):
+            return {k: finite(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [finite(v) for v in x]
+        return x
+
+    return json.dumps(finite(payload), allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _bad(status: int, message: str) -> JSONResponse:
@@ -134,7 +151,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="trillion", docs_url=None, redoc_url=None, openapi_url=None)
     gate = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
     cache: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-    inflight: dict[str, asyncio.Future] = {}  # identical requests in flight share one computation
+    inflight: dict[str, asyncio.Future] = {}
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -162,7 +179,7 @@ def create_app() -> FastAPI:
         return [{"name": a.name, "display_name": a.display_name} for a in accelerators().values()]
 
     @app.post("/api/plan")
-    async def plan(request: Request) -> JSONResponse:
+    async def plan(request: Request) -> Response:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return _bad(413, f"request body over {MAX_BODY // 1024} KiB")
@@ -174,30 +191,30 @@ def create_app() -> FastAPI:
         if key in cache:
             cache.move_to_end(key)
             status, body = cache[key]
-            return JSONResponse(json.loads(body), status_code=status)
-        if key in inflight:
-            status, body = await asyncio.shield(inflight[key])
-            return JSONResponse(json.loads(body), status_code=status)
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        inflight[key] = future
+        else:
+            task = inflight.get(key)
+            if task is None:  # identical requests in flight share one computation
+                task = inflight[key] = asyncio.ensure_future(compute(data))
+                task.add_done_callback(functools.partial(settle, key))
+            # shielded: a client that disconnects cancels its own wait, not the shared plan
+            status, body = await asyncio.shield(task)
+        return Response(body, status_code=status, media_type="application/json")
+
+    async def compute(data: Any) -> tuple[int, bytes]:
         from starlette.concurrency import run_in_threadpool
 
-        try:
-            async with gate:
-                try:
-                    status, payload = 200, await run_in_threadpool(plan_payload, data)
-                except InputError as e:
-                    status, payload = 400, {"error": str(e)}
-            body = json.dumps(payload).encode()
-            cache[key] = (status, body)
-            while len(cache) > CACHE_SIZE:
-                cache.popitem(last=False)
-            future.set_result((status, body))
-        except BaseException as e:
-            future.set_exception(e)
-            raise
-        finally:
-            inflight.pop(key, None)
-        return JSONResponse(payload, status_code=status)
+        async with gate:
+            try:
+                return 200, _encode(await run_in_threadpool(plan_payload, data))
+            except InputError as e:
+                return 400, _encode({"error": str(e)})
+
+    def settle(key: str, task: asyncio.Future) -> None:
+        inflight.pop(key, None)
+        if task.cancelled() or task.exception() is not None:
+            return  # not cached; every waiter saw the same outcome
+        cache[key] = task.result()
+        while len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
 
     return app
