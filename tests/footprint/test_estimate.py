@@ -140,3 +140,18 @@ def test_dist_median_matches_samples():
     rng = np.random.default_rng(0)
     for d in (Dist(1.0, 1.2, 2.0), Dist(1.0, 1.9, 2.0), Dist.uniform(3.0, 5.0)):
         assert np.median(d.sample(rng, 200_000)) == pytest.approx(d.median, rel=2e-3)
+
+
+def test_model_error_widens_modelled_power_only():
+    h100 = find_accelerator("h100")
+    with_err = estimate_footprint(h100, Dist.point(1e6), seed=3)
+    without = estimate_footprint(h100, Dist.point(1e6), seed=3, model_error=False)
+
+    def width(fp):
+        return fp.energy_mwh["p90"] / fp.energy_mwh["p10"]
+
+    assert width(with_err) > width(without) * 1.05
+    assert with_err.energy_mwh["p50"] == pytest.approx(without.energy_mwh["p50"], rel=0.05)
+    assert any(a["name"].startswith("power model error") for a in with_err.assumptions)
+    given = estimate_footprint(h100, Dist.point(1e6), power_w=Dist.point(700.0))
+    assert not any(a["name"].startswith("power model error") for a in given.assumptions)

@@ -16,6 +16,7 @@ Conventions (each figure in the output names its own):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ import numpy as np
 from trillion.errors import InputError
 from trillion.footprint import data
 from trillion.footprint.dist import SAMPLES, Dist, percentiles
-from trillion.footprint.power import activity_from_mfu, default_activity, power_samples
+from trillion.footprint.power import PowerSamples, activity_from_mfu, default_activity, power_samples
 from trillion.spec.hardware import Accelerator
 
 HOURS_PER_YEAR = 8766.0  # 365.25 days
@@ -169,6 +170,7 @@ def estimate_footprint(
     accelerator_w: np.ndarray | None = None,
     tokens: float | None = None,
     exclude_runs: tuple[str, ...] = (),
+    model_error: bool = True,
     seed: int = 0,
 ) -> Footprint:
     """Footprint of `device_hours` (samples or a distribution) on accelerator `acc`.
@@ -176,7 +178,9 @@ def estimate_footprint(
     Activity comes from `activity` (samples, e.g. a plan's phases), else from a known `mfu`, else
     a default range. Units: hours, W, g CO2e/kWh, L/kWh, USD per device-hour, USD per kWh, years; `tokens` (for the
     cost per million tokens) is a count. Pass `exclude_runs` to keep measured runs out of the power
-    model (leave-one-out validation).
+    model (leave-one-out validation). Modelled power (not a given `power_w` or `accelerator_w`)
+    carries the model's own error measured on runs with known energy
+    (`trillion.footprint.model_error`) unless `model_error` is False.
     """
     if ownership not in ("cloud", "owned"):
         raise InputError("--ownership", None, f"must be cloud or owned, got {ownership!r}")
@@ -209,6 +213,8 @@ def estimate_footprint(
         accelerator_w=accelerator_w,
         assumptions=out,
     )
+    if model_error and power_w is None and accelerator_w is None:
+        power = _with_model_error(power, exclude_runs, rng, out)
 
     pue = pue or PUE_DEFAULT
     _note(out, "PUE", pue, "")
@@ -300,6 +306,30 @@ def estimate_footprint(
             "co2e_location_t": location_t,
             **({"cost_usd": cost} if cost is not None else {}),
         },
+    )
+
+
+def _with_model_error(
+    power: PowerSamples, exclude_runs: tuple[str, ...], rng: np.random.Generator, out: list[dict[str, str]]
+) -> PowerSamples:
+    """`power` times a log-normal factor (median 1) whose sigma is the power model's measured
+    leave-one-out error."""
+    from trillion.footprint.model_error import power_model_error
+
+    sigma, n_runs, names = power_model_error(exclude_runs)
+    if sigma == 0.0:
+        return power
+    factor = np.exp(rng.normal(0.0, sigma, SAMPLES))
+    out.append(
+        {
+            "name": "power model error (log-normal factor on system power)",
+            "value": f"sigma {sigma:.3f} (P10-P90 x{math.exp(-1.2816 * sigma):.2f}-{math.exp(1.2816 * sigma):.2f})",
+            "source": f"root mean square of ln(measured / predicted) over {n_runs} runs with measured energy, each"
+            f" predicted leave-one-out ({names}; measured_power.csv)",
+        }
+    )
+    return PowerSamples(
+        power.accelerator_w * factor, power.host_w * factor, power.network_w * factor, power.basis
     )
 
 
