@@ -76,46 +76,32 @@ def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
 
 
 def _frontier_svg(n_active: float, tokens: float) -> str:
-    """Locked: matplotlib's text layout is not thread-safe, and the web server plans in threads."""
-    from trillion.report.charts import CHART_LOCK
-
-    with CHART_LOCK:
-        return _frontier_svg_draw(n_active, tokens)
-
-
-def _frontier_svg_draw(n_active: float, tokens: float) -> str:
     """Loss against compute along Epoch's refit frontier, with the model marked (inline SVG)."""
-    import io
-
     import numpy as np
-    from matplotlib.figure import Figure
 
+    from trillion.report.charts import inline_svg, locked_figure
     from trillion.scaling.laws import EPOCH_REFIT
 
     c_model = 6 * n_active * tokens
     cs = np.logspace(20, np.log10(c_model) + 1, 120)
     n, d = EPOCH_REFIT.compute_optimal(cs)
-    fig = Figure(figsize=(6.4, 3.6))
-    ax = fig.subplots()
-    ax.plot(
-        cs,
-        EPOCH_REFIT.loss(n, d),
-        color="crimson",
-        label="compute-optimal frontier (Epoch refit of Chinchilla)",
-    )
-    ax.scatter([c_model], [float(EPOCH_REFIT.loss(n_active, tokens))], marker="*", s=160, color="black", zorder=5,
-               label="this model (active parameters, its tokens)")  # fmt: skip
-    ax.axvline(EPOCH_REFIT.fitted_range["params"][1] * EPOCH_REFIT.fitted_range["tokens"][1] * 6, color="grey", ls=":",
-               lw=1, label="largest run behind the law")  # fmt: skip
-    ax.set_xscale("log")
-    ax.set_xlabel("training compute (FLOP)")
-    ax.set_ylabel("predicted loss (nats/token)")
-    ax.legend(fontsize=7)
-    buf = io.StringIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="svg")
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+    with locked_figure(figsize=(6.4, 3.6)) as fig:
+        ax = fig.subplots()
+        ax.plot(
+            cs,
+            EPOCH_REFIT.loss(n, d),
+            color="crimson",
+            label="compute-optimal frontier (Epoch refit of Chinchilla)",
+        )
+        ax.scatter([c_model], [float(EPOCH_REFIT.loss(n_active, tokens))], marker="*", s=160, color="black", zorder=5,
+                   label="this model (active parameters, its tokens)")  # fmt: skip
+        ax.axvline(EPOCH_REFIT.fitted_range["params"][1] * EPOCH_REFIT.fitted_range["tokens"][1] * 6, color="grey",
+                   ls=":", lw=1, label="largest run behind the law")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel("training compute (FLOP)")
+        ax.set_ylabel("predicted loss (nats/token)")
+        ax.legend(fontsize=7)
+        return inline_svg(fig)
 
 
 def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str | None = None,

@@ -70,37 +70,24 @@ def model_row(name: str, region: str = "World") -> dict[str, Any]:
 
 
 def compute_chart(models: list[dict[str, Any]]) -> str:
-    """Locked: matplotlib's text layout is not thread-safe, and the web server plans in threads."""
-    from trillion.report.charts import CHART_LOCK
-
-    with CHART_LOCK:
-        return _compute_chart_draw(models)
-
-
-def _compute_chart_draw(models: list[dict[str, Any]]) -> str:
-    import io
-
-    from matplotlib.figure import Figure
+    """Training compute of each model as horizontal log bars (inline SVG; amber = estimated)."""
+    from trillion.report.charts import inline_svg, locked_figure
 
     rows = [
         (m["display_name"], m["figures"].get("train_compute"))
         for m in models
         if m["figures"].get("train_compute")
     ]
-    fig = Figure(figsize=(6.4, 2.8))
-    ax = fig.subplots()
-    ax.barh(
-        [n for n, _ in rows],
-        [f["value"] for _, f in rows],
-        color=["#d8b75a" if not f.get("source") else "#7cb88a" for _, f in rows],
-    )
-    ax.set_xscale("log")
-    ax.set_xlabel("training compute, 6 N D (FLOP; amber = estimated by trillion)")
-    buf = io.StringIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="svg")
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+    with locked_figure(figsize=(6.4, 2.8)) as fig:
+        ax = fig.subplots()
+        ax.barh(
+            [n for n, _ in rows],
+            [f["value"] for _, f in rows],
+            color=["#d8b75a" if not f.get("source") else "#7cb88a" for _, f in rows],
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("training compute, 6 N D (FLOP; amber = estimated by trillion)")
+        return inline_svg(fig)
 
 
 def build_compare(names: tuple[str, ...] = DEFAULT_SET, region: str = "World") -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Scaling plots (matplotlib, Agg backend, imported only here): loss against compute with the
+"""Scaling plots (matplotlib, no pyplot state, under the shared chart lock): loss against compute with the
 fitted compute-optimal frontier, and isoFLOP curves. Output format from the file suffix."""
 
 from __future__ import annotations
@@ -9,16 +9,8 @@ from typing import Any
 import numpy as np
 
 from trillion.errors import InputError
+from trillion.report.charts import locked_figure
 from trillion.scaling.laws import Chinchilla
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _check(path: str | Path) -> Path:
@@ -34,8 +26,14 @@ def plot_frontier(
     """Runs (colour = parameters) and L(N*(C), D*(C)) across and beyond the data; `mark` adds a
     labelled point (e.g. the forecast model)."""
     p = _check(path)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    with locked_figure(figsize=(7, 4.5)) as fig:
+        _draw_frontier(fig, params, flop, loss, law, mark)
+        fig.savefig(p)
+    return p
+
+
+def _draw_frontier(fig, params, flop, loss, law: Chinchilla, mark: dict[str, Any] | None) -> None:
+    ax = fig.subplots()
     sc = ax.scatter(flop, loss, c=np.log10(params), s=12, cmap="viridis")
     fig.colorbar(sc, ax=ax, label="log10 parameters")
     hi = max(float(np.max(flop)), float(mark["flop"]) if mark else 0.0) * 3
@@ -56,9 +54,6 @@ def plot_frontier(
     ax.set_ylabel("loss (nats per token)")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(p)
-    plt.close(fig)
-    return p
 
 
 def plot_isoflop(
@@ -66,8 +61,14 @@ def plot_isoflop(
 ) -> Path:
     """Loss against parameters for each compute budget, with each profile's optimum."""
     p = _check(path)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    with locked_figure(figsize=(7, 4.5)) as fig:
+        _draw_isoflop(fig, params, flop, loss, profiles, rel_tol)
+        fig.savefig(p)
+    return p
+
+
+def _draw_isoflop(fig, params, flop, loss, profiles: dict[str, Any], rel_tol: float) -> None:
+    ax = fig.subplots()
     params, flop, loss = (np.asarray(x, dtype=float) for x in (params, flop, loss))
     for v in profiles["profiles"]:
         sel = np.abs(flop / v["flop"] - 1) <= rel_tol
@@ -83,6 +84,3 @@ def plot_isoflop(
     if profiles["profiles"]:
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(p)
-    plt.close(fig)
-    return p
