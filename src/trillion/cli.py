@@ -226,6 +226,7 @@ def plan_from_flags(
     recompute: str | None = None,
     calibration: str | None = None,
     attention_kernel: str = "flash",
+    optimizer: str = "adamw",
 ):
     """Parse the training flags (strings as typed) and plan the run (`trillion.plan_training`)."""
     from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
@@ -277,6 +278,7 @@ def plan_from_flags(
         recompute=recompute,
         calibration=cal,
         attention_kernel=attention_kernel,
+        optimizer=optimizer,
     )
 
 
@@ -303,6 +305,9 @@ def train(
         str | None, typer.Option(help="none | selective | full (default: searched).")
     ] = None,
     precision: Annotated[str, typer.Option(help="bf16, fp16 or fp8 mixed precision.")] = "bf16",
+    optimizer: Annotated[
+        str, typer.Option(help="adamw, muon, adafactor (no momentum, factored) or adam8bit.")
+    ] = "adamw",
     calibration: Annotated[
         str | None, typer.Option(help="Calibration TOML (e.g. from trillion ladder).")
     ] = None,
@@ -320,7 +325,7 @@ def train(
     fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
     plan = plan_from_flags(
         name, tokens, gpus, gpu, cluster, seq_len, global_batch, precision, layout, zero, recompute,
-        calibration, attention_kernel,
+        calibration, attention_kernel, optimizer,
     )  # fmt: skip
     fp = None
     if plan.fits:

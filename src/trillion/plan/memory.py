@@ -4,7 +4,8 @@ Written with numpy operations so layout quantities may be arrays (the search eva
 All results are bytes for the busiest device: pipeline stage 0, which holds the embedding and the
 most in-flight micro-batches, or the last stage when the output head and its fp32 logits weigh more.
 
-Model states per parameter (bytes), by mixed-precision recipe:
+Model states per parameter (bytes), by mixed-precision recipe, with AdamW (other optimizers change
+the master-plus-moments part: `trillion.plan.optimizers`):
 - "bf16": bf16 weights 2, fp32 gradient accumulation 4, fp32 master weights 4, Adam m and v 8
   (Megatron-LM's default, Narayanan et al. 2021 §5; ZeRO paper's 16 bytes uses 2-byte gradients).
 - "fp16": DeepSpeed's fp16 recipe, fp16 gradients: 2 + 2 + 12 = the ZeRO paper's 16 bytes.
@@ -29,12 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from trillion.plan.optimizers import state_bytes
 from trillion.plan.perf import ModelDims
 
-STATE_BYTES = {  # per parameter: weights, gradients, optimizer (master + moments)
-    "bf16": (2.0, 4.0, 12.0),
-    "fp16": (2.0, 2.0, 12.0),  # the ZeRO paper's mixed-precision Adam: 2 + 2 + K(=12)
-    "fp8": (3.0, 4.0, 8.0),
+STATE_BYTES = {  # per parameter: weights, gradients (the optimizer's: trillion.plan.optimizers)
+    "bf16": (2.0, 4.0),
+    "fp16": (2.0, 2.0),  # the ZeRO paper's mixed-precision Adam: 2 + 2 + K(=12)
+    "fp8": (3.0, 4.0),
 }
 FRAMEWORK_OVERHEAD_BYTES = 3 * 2**30  # CUDA context, NCCL buffers, allocator fragmentation (assumption)
 
@@ -95,9 +97,11 @@ def memory_per_device(
     sequence_parallel=True,
     precision: str = "bf16",
     attention_kernel: str = "flash",
+    optimizer: str = "adamw",
 ) -> dict[str, Any]:
     """Bytes per device by component (see module doc); ``total`` is their sum."""
-    w_b, g_b, o_b = STATE_BYTES[precision]
+    w_b, g_b = STATE_BYTES[precision]
+    o_b = state_bytes(optimizer, precision)
     s, b = seq_len, mbs
     sp = np.asarray(sequence_parallel) & (np.asarray(tp) > 1)
     layers_stage = np.ceil(d.num_layers / pp)

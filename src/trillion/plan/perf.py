@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from trillion.count.params import count_params
+from trillion.plan.optimizers import RECIPE_MOMENT_BYTES, step_traffic_bytes
 from trillion.spec.hardware import Cluster
 from trillion.spec.model import MLA, ModelSpec
 
@@ -247,8 +248,10 @@ def step_time(
     dtype: str = "bf16",
     grad_bytes: float = 2.0,
     cal: Calibration,
+    optimizer: str = "adamw",
 ) -> StepTime:
-    """Seconds per optimizer step of a (possibly vectorised) layout on `cluster`."""
+    """Seconds per optimizer step of a (possibly vectorised) layout on `cluster`; `dtype` is also
+    the mixed-precision recipe (for the optimizer's state traffic)."""
     acc = cluster.accelerator
     peak = acc.peak(dtype)
     hbm = acc.memory_bytes_per_s
@@ -322,9 +325,10 @@ def step_time(
     exposed_dp = np.where(
         np.asarray(zero) >= 3, exposed_dp / 2 + 2 * m * gather * (1 - cal.dp_overlap), exposed_dp
     )
-    # optimizer: ~32 bytes of state traffic per local parameter (fp32 master, m, v, grads, copy)
-    optimizer = 32 * params_local / (hbm * cal.eta_hbm)
-    step = pipeline + exposed_dp + optimizer
+    # optimizer: state traffic per local parameter (AdamW, bf16 recipe: 32 bytes; see optimizers)
+    recipe = dtype if dtype in RECIPE_MOMENT_BYTES else "bf16"
+    opt_s = step_traffic_bytes(optimizer, recipe) * params_local / (hbm * cal.eta_hbm)
+    step = pipeline + exposed_dp + opt_s
 
     model_flop = (
         2
@@ -343,7 +347,7 @@ def step_time(
         "compute_and_tp": m * t_mb_sum / pp,
         "pipeline_bubble": bubble,
         "dp_reduce_exposed": exposed_dp,
-        "optimizer": optimizer,
+        "optimizer": opt_s,
         "tp_comm": m * 4 * tp_ar * d.num_layers / pp,
         "ep_all_to_all": m * 4 * a2a * d.num_moe_layers / pp if d.num_moe_layers else 0.0 * step,
     }

@@ -105,6 +105,7 @@ def search(
     top: int = 5,
     max_cp: int = 8,
     memory_limit_bytes: float | None = None,
+    optimizer: str = "adamw",
 ) -> SearchResult:
     """Best `top` layouts by step time among those that fit; reasons for the rest."""
     arrays, rejected = candidate_arrays(
@@ -132,6 +133,7 @@ def search(
                 recompute=r,
                 precision=precision,
                 attention_kernel=cal.attention_kernel,
+                optimizer=optimizer,
             )["total"]
     fits = mem <= limit
     if not fits.any():
@@ -160,6 +162,7 @@ def search(
                 recompute=r,
                 dtype=dtype,
                 cal=cal,
+                optimizer=optimizer,
             )
             steps[sel] = st.step_s
     order = np.argsort(steps)[: min(top, int(fits.sum()))]

@@ -21,6 +21,7 @@ from trillion.count.flop import forward_flop
 from trillion.errors import InputError
 from trillion.plan.calibration import REFERENCE_DEVICE, for_device, load_calibration
 from trillion.plan.memory import memory_per_device
+from trillion.plan.optimizers import find_optimizer, state_bytes
 from trillion.plan.perf import Calibration, mfu, model_dims, step_time
 from trillion.plan.search import search
 from trillion.spec.hardware import Cluster
@@ -134,13 +135,16 @@ def plan_training(
     recompute: str | None = None,
     calibration: Calibration | None = None,
     attention_kernel: str = "flash",
+    optimizer: str = "adamw",
     seed: int = 0,
 ) -> TrainPlan:
-    """Plan training `spec` on `cluster` for `tokens` tokens (see module doc for the uncertainty)."""
+    """Plan training `spec` on `cluster` for `tokens` tokens (see module doc for the uncertainty);
+    `optimizer` as in `trillion.plan.optimizers`."""
     if tokens <= 0:
         raise InputError("--tokens", None, f"must be positive, got {tokens}")
     if precision not in ("bf16", "fp16", "fp8"):
         raise InputError("--precision", None, f"must be bf16, fp16 or fp8, got {precision!r}")
+    opt = find_optimizer(optimizer)
     dtype = precision
     acc = cluster.accelerator
     acc.peak(dtype)  # fails early, naming the device, when it has no such datapath
@@ -155,6 +159,8 @@ def plan_training(
         f" eta_net {cal.eta_net:.3f}, host launch floor {cal.layer_overhead_s * 1e6:.0f} us per layer)",
         f"attention kernel: {attention_kernel}; MoE load imbalance {cal.moe_imbalance}",
         f"mixed precision: {precision} (model states per parameter: see trillion.plan.memory)",
+        f"optimizer: {opt.name}, {state_bytes(opt.name, precision):g} bytes of state per parameter incl. fp32 master"
+        f" ({opt.source})",
         f"global batch: {batch_seqs} sequences of {seq_len} tokens ({batch_seqs * seq_len:,} tokens per step)"
         + ("" if global_batch else " (default ~16M tokens per step)"),
         f"goodput: triangular({GOODPUT[0]}, {GOODPUT[1]}, {GOODPUT[2]}) after Llama 3 §3.3.4",
@@ -175,6 +181,7 @@ def plan_training(
             dtype=dtype,
             zero_stages=(zero,),
             recompute=recomputes,
+            optimizer=optimizer,
         )  # type: ignore[arg-type]
         rejected = result.rejected
         if not result.layouts:
@@ -231,6 +238,7 @@ def plan_training(
             sequence_parallel=layout.sequence_parallel,
             precision=precision,
             attention_kernel=attention_kernel,
+            optimizer=optimizer,
         ).items()
     }
     fits = mem["total"] <= acc.memory_bytes
@@ -242,7 +250,16 @@ def plan_training(
             f"(activations {mem['activations'] / 2**30:.1f} GiB, optimizer {mem['optimizer_states'] / 2**30:.1f} GiB)"
         )
     )
-    st = step_time(d, cluster, **kw, zero=layout.zero, recompute=layout.recompute, dtype=dtype, cal=cal)
+    st = step_time(
+        d,
+        cluster,
+        **kw,
+        zero=layout.zero,
+        recompute=layout.recompute,
+        dtype=dtype,
+        cal=cal,
+        optimizer=optimizer,
+    )
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (batch_seqs * seq_len))
     wall_s, goodput = _wall_and_goodput(steps, step_s, cal, seed)
