@@ -47,7 +47,10 @@ def test_published_models_carry_published_figures(name):
 
 def test_html_is_self_contained(default_report):
     html = render_report(default_report)
-    assert "<svg" in html and "Qwen3-Max" in html
+    assert "Qwen3-Max" in html
+    # three charts: the scaling frontier, training energy by part, serving latency vs throughput
+    assert html.count("<svg") == 3
+    assert "training energy, MWh" in html and "time per output token (ms)" in html
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
     assert "<script" not in html
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from trillion.errors import InputError
+from trillion.report import plots
 
 DEFAULT_MODEL = "qwen3-max"
 DEFAULT_CLUSTER = ("h100-sxm", 16384)  # Llama 3 405B's published scale, when a run's cluster is unpublished
@@ -73,35 +74,6 @@ def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
     return 20 * n, estimated(
         20 * n, "tokens", "Chinchilla's 20 tokens per active parameter (training tokens unpublished)"
     )
-
-
-def _frontier_svg(n_active: float, tokens: float) -> str:
-    """Loss against compute along Epoch's refit frontier, with the model marked (inline SVG)."""
-    import numpy as np
-
-    from trillion.report.charts import inline_svg, locked_figure
-    from trillion.scaling.laws import EPOCH_REFIT
-
-    c_model = 6 * n_active * tokens
-    cs = np.logspace(20, np.log10(c_model) + 1, 120)
-    n, d = EPOCH_REFIT.compute_optimal(cs)
-    with locked_figure(figsize=(6.4, 3.6)) as fig:
-        ax = fig.subplots()
-        ax.plot(
-            cs,
-            EPOCH_REFIT.loss(n, d),
-            color="crimson",
-            label="compute-optimal frontier (Epoch refit of Chinchilla)",
-        )
-        ax.scatter([c_model], [float(EPOCH_REFIT.loss(n_active, tokens))], marker="*", s=160, color="black", zorder=5,
-                   label="this model (active parameters, its tokens)")  # fmt: skip
-        ax.axvline(EPOCH_REFIT.fitted_range["params"][1] * EPOCH_REFIT.fitted_range["tokens"][1] * 6, color="grey",
-                   ls=":", lw=1, label="largest run behind the law")  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_xlabel("training compute (FLOP)")
-        ax.set_ylabel("predicted loss (nats/token)")
-        ax.legend(fontsize=7)
-        return inline_svg(fig)
 
 
 def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str | None = None,
@@ -202,6 +174,7 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             ),
             "cost_usd": estimated(fp.cost_usd, "USD (p10/p50/p90)", how_fp) if fp.cost_usd else None,
             "assumptions": fp.assumptions,
+            "chart_svg": plots.energy_svg(fp.energy_breakdown_mwh, fp.energy_mwh),
         }
     else:
         train["reason"] = plan.reason
@@ -224,10 +197,11 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
         ),
         "compute_optimal_params": estimated(n_opt, "parameters", how_law),
         "compute_optimal_tokens": estimated(d_opt, "tokens", how_law),
-        "chart_svg": _frontier_svg(n_act, tokens),
+        "chart_svg": plots.frontier_svg(n_act, tokens),
     }
     serve_acc = find_accelerator(serve_gpu)
     serving = []
+    sweeps: dict[str, list[dict[str, Any]]] = {}
     for w in serve_weights:
         sp = plan_serving(spec, serve_acc, weights=w, prompt=1000, output=500, region=region)
         how_s = f"the serving planner ({w} weights on {serve_acc.name}, 1000 in / 500 out, calibrated on ML.ENERGY vLLM runs)"
@@ -237,6 +211,7 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             "min_devices": estimated(sp.min_devices_by_precision[w], "devices", how_s),
         }
         if sp.fits:
+            sweeps[w] = sp.sweep
             row.update(
                 tokens_per_s_per_device=estimated(sp.tokens_per_s_per_device, "tokens/s", how_s),
                 energy_wh_per_query=estimated(sp.energy_wh_per_query["p50"], "Wh (facility)", how_s),
@@ -245,6 +220,8 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             )  # fmt: skip
         serving.append(row)
     report["serving"] = serving
+    if sweeps:
+        report["serving_chart_svg"] = plots.serving_svg(sweeps, serve_acc.name)
     report["benchmarks"] = benchmark_scores(spec.name)
     report["sources"] = sorted(_sources(report))
     return report
