@@ -79,7 +79,7 @@ def test_web_page_end_to_end_offline(server, browser, tmp_path):
         timeout=60_000,
     )
     first = page.inner_text("#energy")
-    assert page.locator("#chart svg").count() == 1
+    assert page.locator("#chart > svg").count() == 3  # frontier, energy by part, serving trade-off
     page.fill("#tokens", "72T")
     page.click("#go")
     page.wait_for_function(f"document.getElementById('energy').textContent !== {first!r}", timeout=60_000)

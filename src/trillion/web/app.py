@@ -142,7 +142,7 @@ async function plan(ev){ if(ev) ev.preventDefault(); $("error").textContent="";
     row("wall-clock days",t.wall_clock_days,"days"), row("accelerator-hours",t.accelerator_hours,"hours"),
     row("energy (MWh)",fp.energy_mwh,"energy"), row("CO2e (t)",fp.co2e_location_t,"co2e"), row("cost (USD)",fp.cost_usd,"cost"),
     row("serving: minimum H200s ("+s.weights+")",s.min_devices,"serve_devices"), row("predicted loss",r.scaling.predicted_loss,"loss"));
-  $("chart").innerHTML=r.scaling.chart_svg; }
+  $("chart").innerHTML=r.scaling.chart_svg+(fp.chart_svg||"")+(r.serving_chart_svg||""); }
 $("f").addEventListener("submit", plan); load();
 </script></body></html>"""
 
