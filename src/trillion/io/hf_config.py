@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trillion.errors import InputError
-from trillion.spec.model import MAX_DIM, MLA, MLP, Attention, ModelSpec, MoE
+from trillion.spec.model import MAX_DIM, MAX_LAYERS, MLA, MLP, Attention, ModelSpec, MoE
 
 _MISSING = object()
 
@@ -51,7 +51,7 @@ class _Config:
         if value < minimum:
             raise self.fail(key, f"must be >= {minimum}, got {value}")
         if value > maximum:
-            raise self.fail(key, f"{value} is implausibly large (> 2^32)")
+            raise self.fail(key, f"{value} is implausibly large (> {maximum:,}: bounded work)")
         return value
 
     def get_bool(self, *keys: str, default: Any = _MISSING) -> bool:
@@ -95,7 +95,7 @@ class _Config:
 
 
 def _layers(c: _Config) -> int:
-    return c.get_int("num_hidden_layers", "n_layer")
+    return c.get_int("num_hidden_layers", "n_layer", maximum=MAX_LAYERS)
 
 
 def _sliding(

@@ -32,6 +32,9 @@ QKNorm = Literal["none", "head", "full"]
 # No dimension of a real model comes near 2^32; larger values are typos or hostile input, and would
 # push FLOP counts past what a float can print.
 MAX_DIM = 2**32
+# Layers are walked one by one (MoE layer rules, sliding-window lists): the deepest published
+# stacks have ~200 layers, so 2^16 bounds the work (milliseconds) far above any real model.
+MAX_LAYERS = 2**16
 
 
 def _need(where: str, field: str, ok: bool, message: str) -> None:
@@ -321,6 +324,13 @@ class ModelSpec:
         _positive(where, "vocab_size", self.vocab_size)
         _positive(where, "hidden_size", self.hidden_size)
         _positive(where, "num_layers", self.num_layers)
+        for field, n in (("num_layers", self.num_layers), ("num_encoder_layers", self.num_encoder_layers)):
+            _need(
+                where,
+                field,
+                not isinstance(n, int) or n <= MAX_LAYERS,
+                f"{n} layers is implausibly deep (> {MAX_LAYERS:,}: bounded work)",
+            )
         self.attention.validate(where)
         if self.mlp is not None:
             self.mlp.validate(where)
