@@ -171,3 +171,32 @@ def test_cli_fit_forecast_plot(tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 1000
     assert main(["scaling", "plot", str(runs), "--out", str(tmp_path / "x.gif"), "--fit", str(fit)]) == 2
     assert main(["scaling", "forecast", "--fit", str(runs), "--flop", "1e24"]) == 2
+
+
+def test_large_inputs_search_a_subset_and_polish_on_all(monkeypatch):
+    """Over SEARCH_ROWS runs the starts are ranked on a fixed subset; the polish on every run
+    reaches the same minimum as the full search (here with the threshold lowered to 100)."""
+    import trillion.scaling.fit as fit_mod
+
+    rng = np.random.default_rng(5)
+    n = np.exp(rng.uniform(np.log(1e7), np.log(1e10), 400))
+    d = np.exp(rng.uniform(np.log(1e9), np.log(1e12), 400))
+    loss = EPOCH_REFIT.loss(n, d) * np.exp(rng.normal(0, 0.01, 400))
+    full = ChinchillaFit().fit(n, d, loss)
+    monkeypatch.setattr(fit_mod, "SEARCH_ROWS", 100)
+    sub = ChinchillaFit().fit(n, d, loss)
+    assert sub.converged_ and sub.objective_ == pytest.approx(full.objective_, rel=1e-6)
+    assert sub.params_["alpha"] == pytest.approx(full.params_["alpha"], rel=1e-4)
+
+
+def test_bootstrap_and_loo_work_is_bounded(monkeypatch):
+    import trillion.scaling.fit as fit_mod
+
+    n, d, loss = _grid_runs(EPOCH_REFIT, noise=0.01)
+    f = ChinchillaFit().fit(n, d, loss)
+    monkeypatch.setattr(fit_mod, "MAX_BOOTSTRAP_WORK", 10 * n.size)
+    with pytest.raises(InputError, match="at most 10 resamples"):
+        f.bootstrap(11)
+    monkeypatch.setattr(fit_mod, "MAX_LOO_RUNS", n.size - 1)
+    with pytest.raises(InputError, match="bounded work"):
+        f.loo_error()

@@ -7,7 +7,8 @@ is LSE(a - alpha log N, b - beta log D, e) - log L with A, B, E = exp(a, b, e).
 Search: every start of a grid at least as wide as Chinchilla's 4,500 points (alpha, beta in
 0..2 by 0.5; e in -1..1 by 0.5; a, b in 0..25 by 5) is advanced together by a vectorised
 first-order method (Adam on the exact gradient, in rounds that keep the best quarter: successive
-halving), then the best distinct end points are polished with L-BFGS-B at tight tolerances. ``converged_`` says whether the reported minimum is within
+halving), then the best distinct end points are polished with L-BFGS-B at tight tolerances (over
+SEARCH_ROWS runs, the starts are ranked on a fixed random subset of that many). ``converged_`` says whether the reported minimum is within
 ``rtol`` of the best minimum any start found; a fit from one given start (``init=``, plain
 L-BFGS-B at scipy's defaults, as a naive user would run it) is checked against that reference.
 """
@@ -30,6 +31,12 @@ HOFFMANN_GRID = {
     "alpha": np.arange(0, 2.5, 0.5),
     "beta": np.arange(0, 2.5, 0.5),
 }  # 6 x 6 x 5 x 5 x 5 = 4,500 starts, Hoffmann et al. 2022 App. D.2
+# Bounded work: the multi-start search holds (starts x runs) arrays, so beyond this many runs it
+# ranks its starts on a fixed random subset and only the polish (L-BFGS-B) sees every run
+# (20,000 runs took 584 s and 7.8 GB before). Epoch's 245 and any ladder are far below it.
+SEARCH_ROWS = 2_000
+MAX_LOO_RUNS = 2_000  # leave-one-out refits once per run: O(runs^2)
+MAX_BOOTSTRAP_WORK = 50_000_000  # resamples x runs
 
 
 def huber(r: np.ndarray, delta: float) -> np.ndarray:
@@ -107,6 +114,11 @@ class ChinchillaFit:
     def _search(self, log_n, log_d, log_l, weights=None) -> tuple[np.ndarray, float, int]:
         from scipy.optimize import minimize
 
+        full = (log_n, log_d, log_l, weights)
+        if log_n.size > SEARCH_ROWS:  # rank the starts on a fixed subset; polish on every run
+            idx = np.sort(np.random.default_rng(0).choice(log_n.size, SEARCH_ROWS, replace=False))
+            log_n, log_d, log_l = log_n[idx], log_d[idx], log_l[idx]
+            weights = None if weights is None else weights[idx]
         starts = _grid(self.grid or HOFFMANN_GRID)
         # every start advances together (float32 Adam); after each round the worse 3/4 are dropped
         # (successive halving), so all 4,500 starts get steps but only the promising ones get many
@@ -135,7 +147,9 @@ class ChinchillaFit:
                 picked.append(theta[i])
             if len(picked) >= self.polish:
                 break
-        best_x, best_f = theta[order[0]], float(f[order[0]])
+        log_n, log_d, log_l, weights = full
+        best_x = theta[order[0]]
+        best_f = float(chinchilla_objective(best_x, log_n, log_d, log_l, self.delta, weights)[0])
         for x0 in picked:
             res = minimize(
                 chinchilla_objective, x0, args=(log_n, log_d, log_l, self.delta, weights), jac=True,
@@ -191,6 +205,13 @@ class ChinchillaFit:
         if not 0 < n_boot <= 100_000:
             raise InputError("--bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
         log_n, log_d, log_l = self._log
+        if n_boot * log_n.size > MAX_BOOTSTRAP_WORK:
+            raise InputError(
+                "--bootstrap",
+                None,
+                f"{n_boot:,} resamples of {log_n.size:,} runs is over the bounded work of"
+                f" {MAX_BOOTSTRAP_WORK:,} (at most {MAX_BOOTSTRAP_WORK // log_n.size:,} resamples here)",
+            )
         rng = np.random.default_rng(self.random_state)
         size = log_n.size
         out = np.empty((n_boot, 5))
@@ -215,6 +236,12 @@ class ChinchillaFit:
         from scipy.optimize import minimize
 
         log_n, log_d, log_l = self._log
+        if log_n.size > MAX_LOO_RUNS:
+            raise InputError(
+                "--loo",
+                None,
+                f"{log_n.size:,} runs is over {MAX_LOO_RUNS:,} (one refit per run: bounded work)",
+            )
         errs = []
         for i in range(log_n.size):
             w = np.ones_like(log_l)

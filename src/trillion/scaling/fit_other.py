@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from trillion.errors import InputError
-from trillion.scaling.fit import huber
+from trillion.scaling.fit import MAX_BOOTSTRAP_WORK, SEARCH_ROWS, huber
+
+POLISH = 3  # best starts refitted on every run when the search used a subset
 
 Predict = Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray]
 
@@ -113,15 +115,26 @@ class LawFit:
         self._cols = cols
         log_l = np.log(cols["loss"])
         w = np.ones(n)
+        # bounded work: over SEARCH_ROWS runs, every start is run on a fixed random subset and the
+        # best few are polished on all runs (as ChinchillaFit)
+        sub_cols, sub_l, sub_w = cols, log_l, w
+        if n > SEARCH_ROWS:
+            idx = np.sort(np.random.default_rng(0).choice(n, SEARCH_ROWS, replace=False))
+            sub_cols, sub_l, sub_w = {k: v[idx] for k, v in cols.items()}, log_l[idx], w[idx]
+        opts = {"ftol": 1e-14, "gtol": 1e-10, "maxiter": 5000}
         results = []
         for x0 in itertools.product(*self.spec.grid):
-            res = minimize(self._objective, np.asarray(x0), args=(cols, log_l, w), method="L-BFGS-B",
-                           options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 5000})  # fmt: skip
+            res = minimize(self._objective, np.asarray(x0), args=(sub_cols, sub_l, sub_w), method="L-BFGS-B",
+                           options=opts)  # fmt: skip
             results.append((float(res.fun), res.x))
         results.sort(key=lambda r: r[0])
+        self.n_starts_ = len(results)
+        if n > SEARCH_ROWS:
+            polished = [minimize(self._objective, x, args=(cols, log_l, w), method="L-BFGS-B", options=opts)
+                        for _, x in results[:POLISH]]  # fmt: skip
+            results = sorted(((float(r.fun), r.x) for r in polished), key=lambda r: r[0])
         self.objective_, self.theta_ = results[0]
         self.best_objective_ = self.objective_
-        self.n_starts_ = len(results)
         self.converged_ = True
         self.params_ = self.spec.report(self.theta_)
         self.residuals_ = (self.spec.predict(self.theta_, cols) - log_l).tolist()
@@ -133,6 +146,14 @@ class LawFit:
 
         if not 0 < n_boot <= 100_000:
             raise InputError("--bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
+        n = len(self._cols["loss"])
+        if n_boot * n > MAX_BOOTSTRAP_WORK:
+            raise InputError(
+                "--bootstrap",
+                None,
+                f"{n_boot:,} resamples of {n:,} runs is over the bounded work of {MAX_BOOTSTRAP_WORK:,}"
+                f" (at most {MAX_BOOTSTRAP_WORK // n:,} resamples here)",
+            )
 
         rng = np.random.default_rng(self.random_state)
         log_l = np.log(self._cols["loss"])
