@@ -91,8 +91,18 @@ def test_afford(capsys):
         ("500 MWh", "mwh", 500),
         ("2GWh", "mwh", 2000),
         ("1000 tCO2e", "tco2e", 1000),
+        ("10K$", "usd", 1e4),  # scale letters in either case (the fuzzer found 'K' raising KeyError)
+        ("10m$", "usd", 1e7),
+        ("3 kwh", "mwh", 3e-3),
     ],
 )
 def test_parse_budget(text, kind, amount):
     b = parse_budget(text)
-    assert (b.kind, b.amount) == (kind, amount)
+    assert (b.kind, b.amount) == (kind, pytest.approx(amount))
+
+
+def test_zero_budget_in_any_case_is_one_error():
+    from trillion.errors import InputError
+
+    with pytest.raises(InputError, match="must be positive"):
+        parse_budget("0K$")

@@ -30,7 +30,7 @@ GOODPUT = Dist(
 _BUDGET = re.compile(
     r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kMGB]?)\s*(\$|usd|mwh|gwh|kwh|tco2e|t|tonnes?)\s*$", re.I
 )
-_SCALE = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}
+_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9}  # case-insensitive, as the pattern: 10K$, 10m$
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def parse_budget(text: str, where: str = "--budget") -> Budget:
     m = _BUDGET.match(t)
     if not m:
         raise InputError(where, None, f"cannot read {text!r}: give e.g. 10M$, 500MWh or 1000tCO2e")
-    value = float(m.group(1)) * _SCALE[m.group(2)]
+    value = float(m.group(1)) * _SCALE[m.group(2).lower()]
     unit = m.group(3).lower()
     if not value > 0:
         raise InputError(where, None, f"must be positive, got {text!r}")
