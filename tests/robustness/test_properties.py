@@ -41,6 +41,8 @@ def test_footprint_monotone_and_ordered(hours, pue, region):
     assert (
         b.energy_mwh["p50"] > a.energy_mwh["p50"]
         and b.co2e_t["location"]["p50"] > a.co2e_t["location"]["p50"]
+        and b.cost_usd["p50"] > a.cost_usd["p50"]
+        and b.water_m3["p50"] > a.water_m3["p50"]
     )
     for p in (a.energy_mwh, a.it_energy_mwh, a.water_m3, a.cost_usd, *a.co2e_t.values()):
         assert p["p10"] <= p["p50"] <= p["p90"]
