@@ -44,7 +44,7 @@ def report(
     if html:
         _write(html, render_report(r))
     if as_json:
-        _print_json({**r, "scaling": {k: v for k, v in r["scaling"].items() if k != "chart_svg"}})
+        _print_json(_without_charts(r))  # the charts are in the HTML
         return
     from rich.table import Table
 
@@ -79,8 +79,33 @@ def report(
     for b in r["benchmarks"]:
         row(f"{b['benchmark']} ({b['status']})", b["score"])
     console.print(t)
+    serving = [s for s in r["serving"] if s["fits"]]
+    if serving:
+        st = Table(title="serving economics on H200 (1000 in / 500 out; estimated)")
+        for col in (
+            "weights",
+            "minimum devices",
+            "output tokens/s per device",
+            "Wh per query",
+            "USD per 1M tokens",
+        ):
+            st.add_column(col, justify="right")
+        for s in serving:
+            cost = s.get("cost_usd_per_million_tokens")
+            st.add_row(s["weights"], fmt(s["min_devices"]), fmt(s["tokens_per_s_per_device"]),
+                       fmt(s["energy_wh_per_query"]), fmt(cost) if cost else "no shipped price")  # fmt: skip
+        console.print(st)
     if html:
         console.print(f"wrote {html} (self-contained: opens offline)")
+
+
+def _without_charts(node: Any) -> Any:
+    """`node` with every ``*chart_svg`` entry dropped (JSON readers want figures, not drawings)."""
+    if isinstance(node, dict):
+        return {k: _without_charts(v) for k, v in node.items() if not k.endswith("chart_svg")}
+    if isinstance(node, list):
+        return [_without_charts(v) for v in node]
+    return node
 
 
 def compare(

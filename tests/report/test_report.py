@@ -74,5 +74,8 @@ def test_cli_report_writes_html_and_json(tmp_path, capsys):
     assert main(["report", "llama-3.1-8b", "--html", str(out), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert out.stat().st_size > 10_000 and check_sourced(data) == []
+    assert "<svg" not in json.dumps(data) and out.read_text().count("<svg") == 3  # charts in the HTML only
+    assert main(["report", "llama-3.1-8b", "--html", ""]) == 0
+    assert "serving economics on H200" in capsys.readouterr().out
     assert main(["report", "nonexistent-model", "--html", ""]) == 2
     assert main(["report", "--region", "Atlantis", "--html", ""]) == 2
