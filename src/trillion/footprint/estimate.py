@@ -320,10 +320,11 @@ def _with_model_error(
     if sigma == 0.0:
         return power
     factor = np.exp(rng.normal(0.0, sigma, SAMPLES))
+    z90 = 1.2816  # standard normal quantile at 0.9: the factor's P10-P90 is exp(-+z90 sigma)
     out.append(
         {
             "name": "power model error (log-normal factor on system power)",
-            "value": f"sigma {sigma:.3f} (P10-P90 x{math.exp(-1.2816 * sigma):.2f}-{math.exp(1.2816 * sigma):.2f})",
+            "value": f"sigma {sigma:.3f} (P10-P90 x{math.exp(-z90 * sigma):.2f}-{math.exp(z90 * sigma):.2f})",
             "source": f"root mean square of ln(measured / predicted) over {n_runs} runs with measured energy, each"
             f" predicted leave-one-out ({names}; measured_power.csv)",
         }

@@ -8,9 +8,10 @@ Search: every start of a grid at least as wide as Chinchilla's 4,500 points (alp
 0..2 by 0.5; e in -1..1 by 0.5; a, b in 0..25 by 5) is advanced together by a vectorised
 first-order method (Adam on the exact gradient, in rounds that keep the best quarter: successive
 halving), then the best distinct end points are polished with L-BFGS-B at tight tolerances (over
-SEARCH_ROWS runs, the starts are ranked on a fixed random subset of that many). ``converged_`` says whether the reported minimum is within
-``rtol`` of the best minimum any start found; a fit from one given start (``init=``, plain
-L-BFGS-B at scipy's defaults, as a naive user would run it) is checked against that reference.
+SEARCH_ROWS runs, the starts are ranked on a fixed random subset of that many). ``converged_``
+says whether the reported minimum is within ``rtol`` of the best minimum any start found; a fit
+from one given start (``init=``, plain L-BFGS-B at scipy's defaults, as a naive user would run
+it) is checked against that reference.
 """
 
 from __future__ import annotations
