@@ -40,6 +40,20 @@ MAX_LOO_RUNS = 2_000  # leave-one-out refits once per run: O(runs^2)
 MAX_BOOTSTRAP_WORK = 50_000_000  # resamples x runs
 
 
+def check_bootstrap(n_boot: int, runs: int) -> None:
+    """Bounded work for every fit's bootstrap: 1..100,000 resamples and resamples x runs at most
+    MAX_BOOTSTRAP_WORK; otherwise one `InputError` naming the limit."""
+    if not 0 < n_boot <= 100_000:
+        raise InputError("--bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
+    if n_boot * runs > MAX_BOOTSTRAP_WORK:
+        raise InputError(
+            "--bootstrap",
+            None,
+            f"{n_boot:,} resamples of {runs:,} runs is over the bounded work of {MAX_BOOTSTRAP_WORK:,}"
+            f" (at most {MAX_BOOTSTRAP_WORK // runs:,} resamples here)",
+        )
+
+
 def huber(r: np.ndarray, delta: float) -> np.ndarray:
     ar = np.abs(r)
     return np.where(ar <= delta, 0.5 * r * r, delta * (ar - 0.5 * delta))
@@ -203,16 +217,8 @@ class ChinchillaFit:
         optimum (L-BFGS-B). Returns the intervals and keeps the samples in ``bootstrap_samples_``."""
         from scipy.optimize import minimize
 
-        if not 0 < n_boot <= 100_000:
-            raise InputError("--bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
         log_n, log_d, log_l = self._log
-        if n_boot * log_n.size > MAX_BOOTSTRAP_WORK:
-            raise InputError(
-                "--bootstrap",
-                None,
-                f"{n_boot:,} resamples of {log_n.size:,} runs is over the bounded work of"
-                f" {MAX_BOOTSTRAP_WORK:,} (at most {MAX_BOOTSTRAP_WORK // log_n.size:,} resamples here)",
-            )
+        check_bootstrap(n_boot, log_n.size)
         rng = np.random.default_rng(self.random_state)
         size = log_n.size
         out = np.empty((n_boot, 5))

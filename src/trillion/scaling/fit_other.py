@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from trillion.errors import InputError
-from trillion.scaling.fit import MAX_BOOTSTRAP_WORK, SEARCH_ROWS, huber
+from trillion.scaling.fit import SEARCH_ROWS, check_bootstrap, huber
 
 POLISH = 3  # best starts refitted on every run when the search used a subset
 
@@ -141,20 +141,10 @@ class LawFit:
         return self
 
     def bootstrap(self, n_boot: int = 200) -> dict[str, list[float]]:
-        """Parameter samples from `n_boot` resampled refits (bounded: 1..100,000, as ChinchillaFit)."""
+        """Parameter samples from `n_boot` resampled refits (bounded work: `check_bootstrap`)."""
         from scipy.optimize import minimize
 
-        if not 0 < n_boot <= 100_000:
-            raise InputError("--bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
-        n = len(self._cols["loss"])
-        if n_boot * n > MAX_BOOTSTRAP_WORK:
-            raise InputError(
-                "--bootstrap",
-                None,
-                f"{n_boot:,} resamples of {n:,} runs is over the bounded work of {MAX_BOOTSTRAP_WORK:,}"
-                f" (at most {MAX_BOOTSTRAP_WORK // n:,} resamples here)",
-            )
-
+        check_bootstrap(n_boot, len(self._cols["loss"]))
         rng = np.random.default_rng(self.random_state)
         log_l = np.log(self._cols["loss"])
         size = len(log_l)

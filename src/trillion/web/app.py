@@ -24,8 +24,8 @@ from trillion.errors import InputError
 MAX_BODY = 256 * 1024  # bytes: a config.json is a few KiB
 MAX_CONCURRENT_PLANS = 2  # bounded compute: plans run in worker threads, at most this many at once
 CACHE_SIZE = 64  # identical requests (same JSON) are answered from memory
-MAX_GPUS = 1_000_000
-MAX_TOKENS = 10**16
+MAX_GPUS = 1_000_000  # bounded work per request: ~5x the largest clusters announced
+MAX_TOKENS = 10**16  # bounded work per request: ~250x the largest published training run (36T)
 
 
 def _encode(payload: Any) -> bytes:
