@@ -32,7 +32,14 @@ def __getattr__(name: str):
 
 
 def _looks_like_path(name: str) -> bool:
-    return name.endswith(".json") or "/" in name or "\\" in name or Path(name).is_dir()
+    """A name with a path separator or a ``.json`` suffix, or an existing folder (the CLI only:
+    the web API never calls this). A name the OS cannot even stat (too long, a NUL) is not a path."""
+    if name.endswith(".json") or "/" in name or "\\" in name:
+        return True
+    try:
+        return Path(name).is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def load_model(name_or_path: str | Path) -> ModelSpec:

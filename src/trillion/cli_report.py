@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,10 +12,9 @@ Opt = typer.Option
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise InputError("--html", None, f"cannot write {path}: {e.strerror or e}") from None
+    from trillion.io.files import write_file
+
+    write_file(path, text, "--html")
 
 
 def report(
@@ -158,15 +156,16 @@ def compare(
 def ui(
     host: Annotated[str, Opt(help="Interface to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, Opt(help="Port.")] = 8765,
+    allow_host: Annotated[
+        list[str] | None, Opt("--allow-host", help="Another name the page may be reached by (repeatable).")
+    ] = None,
 ) -> None:
-    """A local web page to plan, price and chart a model (FastAPI + uvicorn)."""
+    """A local web page to plan, price and chart a model (Starlette + uvicorn, hardened)."""
     if not 1 <= port <= 65535:
         raise InputError("--port", None, f"must be 1-65535, got {port}")
-    import uvicorn
+    from trillion.web.server import serve
 
-    from trillion.web.app import create_app
-
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    serve(host, port, tuple(allow_host or ()), say=lambda line: typer.echo(line, err=True))
 
 
 def register(app: typer.Typer) -> None:

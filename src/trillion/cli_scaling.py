@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from trillion.errors import InputError
+from trillion.io.files import dumps_strict, write_file
 
 Opt = typer.Option
 scaling_app = typer.Typer(help="Scaling laws: fit, forecast, isoFLOP profiles, plots.", no_args_is_help=True)
@@ -18,15 +17,14 @@ ColumnsOpt = Annotated[
 ]
 
 
+MAX_FIT_BYTES = 64 * 2**20  # a fit file with 100,000 bootstrap samples of 5 parameters is ~10 MiB
+
+
 def _load_fit(path: str) -> dict[str, Any]:
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InputError(path, None, f"cannot read: {e.strerror or e}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(path, None, f"not a fit file (JSON): {e}") from None
-    if not isinstance(data, dict) or "params" not in data:
+    from trillion.io.files import read_json
+
+    data = read_json(path, MAX_FIT_BYTES, path)
+    if not isinstance(data, dict) or not isinstance(data.get("params"), dict):
         raise InputError(path, "params", "not a fit file written by `trillion scaling fit --out`")
     return data
 
@@ -95,7 +93,7 @@ def fit_cmd(
         est.loo_error()
     result = {**est.to_dict(), "runs": len(data), "source": data.source, "notes": data.notes}
     if out:
-        Path(out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        write_file(out, dumps_strict(result, indent=1) + "\n", "--out")
     if as_json:
         _print_json({k: v for k, v in result.items() if k not in ("bootstrap_samples", "residuals_log")})
         return
@@ -138,7 +136,7 @@ def forecast_cmd(
                  tokens=_count(tokens, "--tokens"))  # fmt: skip
     if proposal:
         cfg = {k: v for k, v in f["proposal"].items() if not k.startswith("_")}
-        Path(proposal).write_text(json.dumps(cfg, indent=1) + "\n", encoding="utf-8")
+        write_file(proposal, dumps_strict(cfg, indent=1) + "\n", "--proposal")
     if as_json:
         _print_json(f)
         return

@@ -13,6 +13,9 @@ from decimal import Decimal, InvalidOperation
 
 from trillion.errors import InputError
 
+MAX_LITERAL_CHARS = 64  # a typed number longer than this is refused before any conversion
+MAX_EXPONENT = 60  # |decimal exponent| of a typed count: 1e60 is ~40 orders beyond any count planned here
+
 _SI_COUNT = {"": 0, "k": 3, "K": 3, "M": 6, "B": 9, "G": 9, "T": 12, "P": 15}
 _SI_SHOW = (("P", 15), ("T", 12), ("B", 9), ("M", 6), ("k", 3))
 _IEC_SHOW = (("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10))
@@ -32,17 +35,30 @@ def parse_count(text: str | int, where: str, field: str | None = None) -> tuple[
     raw = str(text).strip().replace("_", "").replace(",", "")
     suffix = raw[-1:] if raw[-1:] in _SI_COUNT and raw[-1:] != "" else ""
     number = raw[: len(raw) - len(suffix)].strip()
-    try:
-        value = Decimal(number)
-    except InvalidOperation:
-        raise InputError(where, field, f"not a count: {text!r} (e.g. 70B, 1.04T, 3.8e25)") from None
-    if not value.is_finite():
-        raise InputError(where, field, f"not a finite count: {text!r}")
+    value = _bounded_decimal(number, text, where, field, "a count", "(e.g. 70B, 1.04T, 3.8e25)")
     scale = Decimal(10) ** _SI_COUNT[suffix]
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)
     half_unit = Decimal(5) * Decimal(10) ** (exponent - 1) * scale
     return value * scale, half_unit
+
+
+def _bounded_decimal(
+    number: str, text: object, where: str, field: str | None, what: str, example: str
+) -> Decimal:
+    """`number` as a finite Decimal whose size is checked before any arithmetic (``1e999999`` and a
+    5,000-digit literal are refused at once instead of overflowing or building huge integers)."""
+    if len(number) > MAX_LITERAL_CHARS:
+        raise InputError(where, field, f"not {what}: {len(number):,} characters is too long for a number")
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        raise InputError(where, field, f"not {what}: {text!r} {example}") from None
+    if not value.is_finite():
+        raise InputError(where, field, f"not a finite number: {text!r}")
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        raise InputError(where, field, f"{text!r} is out of range (|exponent| above {MAX_EXPONENT})")
+    return value
 
 
 def format_count(n: int | float, digits: int = 4) -> str:
@@ -91,13 +107,8 @@ def parse_context_len(text: str | int, where: str = "--seq-len") -> int:
     scale = 1
     if raw[-1:] in ("k", "K"):
         raw, scale = raw[:-1], 1024
-    try:
-        value = Decimal(raw) * scale
-    except InvalidOperation:
-        raise InputError(
-            where, None, f"must be a number of tokens such as 4096 or 32k, got {text!r}"
-        ) from None
-    if not value.is_finite() or value <= 0 or value != value.to_integral_value():
+    value = _bounded_decimal(raw, text, where, None, "a number of tokens", "(e.g. 4096 or 32k)") * scale
+    if value <= 0 or value != value.to_integral_value():
         raise InputError(where, None, f"must be a positive whole number of tokens, got {text!r}")
     if value > 2**40:
         raise InputError(where, None, f"{text!r} tokens is beyond any model's context (max 2^40)")
@@ -158,7 +169,7 @@ def parse_quantity(text: str | float | int, expect: str, where: str, field: str 
         value = float(text)
     else:
         u = _ureg()
-        if not _QUANTITY.match(text):
+        if len(text) > 2 * MAX_LITERAL_CHARS or not _QUANTITY.match(text):
             raise InputError(
                 where, field, f"cannot read {text!r} as a quantity (a number, then a unit such as 'GB/s')"
             )

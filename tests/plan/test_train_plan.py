@@ -111,7 +111,7 @@ def test_deepseek_v3_published_setup_is_feasible():
         (["train", "kimi-k2", "--layout", "tp=3,pp=x"], "--layout"),
         (["train", "kimi-k2", "--gpus", "64", "--layout", "tp=8,pp=16,dp=1"], "world_size(64)"),
         (["train", "kimi-k2", "--recompute", "sometimes"], "--recompute"),
-        (["train", "kimi-k2", "--calibration", "/nonexistent.toml"], "cannot read calibration"),
+        (["train", "kimi-k2", "--calibration", "/nonexistent.toml"], "nonexistent.toml: cannot read"),
     ],
 )
 def test_bad_train_flags_exit_2(capsys, argv, phrase):

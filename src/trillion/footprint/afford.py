@@ -30,6 +30,15 @@ GOODPUT = Dist(
 _BUDGET = re.compile(
     r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kMGB]?)\s*(\$|usd|mwh|gwh|kwh|tco2e|t|tonnes?)\s*$", re.I
 )
+# bounded work: budgets past the world's yearly totals are refused (they are typos, and their
+# device-hours overflow): world GDP ~1.1e14 USD (IMF WEO 2025), electricity generation ~3.1e10 MWh
+# (Ember Global Electricity Review 2025: 30.9 PWh in 2024), emissions ~5.7e10 t CO2e (UNEP
+# Emissions Gap Report 2024: 57.1 Gt in 2023).
+MAX_BUDGET = {
+    "usd": (1.1e14, "the world's yearly GDP (~1.1e14 USD)"),
+    "mwh": (3.1e10, "the world's yearly electricity (~3.1e10 MWh)"),
+    "tco2e": (5.7e10, "the world's yearly emissions (~5.7e10 t CO2e)"),
+}
 _SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "b": 1e9}  # case-insensitive, as the pattern: 10K$, 10m$
 
 
@@ -47,15 +56,22 @@ def parse_budget(text: str, where: str = "--budget") -> Budget:
     m = _BUDGET.match(t)
     if not m:
         raise InputError(where, None, f"cannot read {text!r}: give e.g. 10M$, 500MWh or 1000tCO2e")
+    if len(m.group(1)) > 64:
+        raise InputError(where, None, f"a number of {len(m.group(1)):,} characters is too long")
     value = float(m.group(1)) * _SCALE[m.group(2).lower()]
     unit = m.group(3).lower()
     if not value > 0:
         raise InputError(where, None, f"must be positive, got {text!r}")
     if unit in ("$", "usd"):
-        return Budget("usd", value)
-    if unit.endswith("wh"):
-        return Budget("mwh", value * {"kwh": 1e-3, "mwh": 1.0, "gwh": 1e3}[unit])
-    return Budget("tco2e", value)
+        budget = Budget("usd", value)
+    elif unit.endswith("wh"):
+        budget = Budget("mwh", value * {"kwh": 1e-3, "mwh": 1.0, "gwh": 1e3}[unit])
+    else:
+        budget = Budget("tco2e", value)
+    cap, label = MAX_BUDGET[budget.kind]
+    if not budget.amount <= cap:  # also refuses inf and nan
+        raise InputError(where, None, f"{text!r} is beyond {label}")
+    return budget
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

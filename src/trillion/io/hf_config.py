@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trillion.errors import InputError
+from trillion.io.files import MAX_CONFIG_BYTES, loads_json, read_text
 from trillion.spec.model import MAX_DIM, MAX_LAYERS, MLA, MLP, Attention, ModelSpec, MoE
 
 _MISSING = object()
@@ -581,19 +582,17 @@ def spec_from_hf_dict(data: Any, where: str, name: str | None = None) -> ModelSp
 
 
 def load_hf_config(path: str | Path, name: str | None = None) -> ModelSpec:
-    """Read a local ``config.json`` (or a folder holding one) into a validated `ModelSpec`."""
+    """Read a local ``config.json`` (or a folder holding one) into a validated `ModelSpec`,
+    through the bounded reader (a regular file of at most 4 MiB, bounded depth and digits)."""
     path = Path(path)
-    if path.is_dir():
-        path = path / "config.json"
-    where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(where, None, f"cannot read: {e.__class__.__name__}: {e}") from None
+        if path.is_dir():
+            path = path / "config.json"
+    except (OSError, ValueError):
+        pass  # the bounded reader names the problem
+    where = str(path)
+    text = read_text(path, MAX_CONFIG_BYTES, where)
     if not text.strip():
         raise InputError(where, None, "is empty (expected a JSON object)")
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
-        raise InputError(where, None, f"is not valid JSON: {e}") from None
+    data = loads_json(text, where)
     return spec_from_hf_dict(data, where, name or path.parent.name or None)

@@ -9,12 +9,12 @@ device's own ceiling is respected.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 
 from trillion.errors import InputError
+from trillion.io.files import read_toml
 from trillion.plan.perf import Calibration
 from trillion.spec.hardware import Accelerator
 
@@ -28,10 +28,7 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
         path = Path(str(resources.files("trillion.catalog") / "calibration" / f"{DEFAULT}.toml"))
     path = Path(path)
     where = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise InputError(where, None, f"cannot read calibration: {e}") from None
+    data = read_toml(path, where=where)
     known = {f.name: f for f in fields(Calibration)}
     kwargs = {}
     for key, value in data.items():

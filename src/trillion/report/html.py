@@ -28,6 +28,8 @@ def fmt(fig: dict[str, Any] | None) -> str:
 
 
 def _num(v: Any, unit: str) -> str:
+    if v is None:  # an undefined figure (e.g. no device count serves the model)
+        return "-"
     if isinstance(v, str):
         return v
     if isinstance(v, bool):

@@ -3,12 +3,14 @@ fitted compute-optimal frontier, and isoFLOP curves. Output format from the file
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from trillion.errors import InputError
+from trillion.io.files import write_file
 from trillion.report.charts import locked_figure
 from trillion.scaling.laws import Chinchilla
 
@@ -20,6 +22,13 @@ def _check(path: str | Path) -> Path:
     return p
 
 
+def _save(fig, p: Path) -> Path:
+    """Render to memory, then write atomically (an unwritable path is an `InputError`)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=p.suffix.lower()[1:])
+    return write_file(p, buf.getvalue(), "--out")
+
+
 def plot_frontier(
     params, flop, loss, law: Chinchilla, path: str | Path, mark: dict[str, Any] | None = None
 ) -> Path:
@@ -28,8 +37,7 @@ def plot_frontier(
     p = _check(path)
     with locked_figure(figsize=(7, 4.5)) as fig:
         _draw_frontier(fig, params, flop, loss, law, mark)
-        fig.savefig(p)
-    return p
+        return _save(fig, p)
 
 
 def _draw_frontier(fig, params, flop, loss, law: Chinchilla, mark: dict[str, Any] | None) -> None:
@@ -63,8 +71,7 @@ def plot_isoflop(
     p = _check(path)
     with locked_figure(figsize=(7, 4.5)) as fig:
         _draw_isoflop(fig, params, flop, loss, profiles, rel_tol)
-        fig.savefig(p)
-    return p
+        return _save(fig, p)
 
 
 def _draw_isoflop(fig, params, flop, loss, profiles: dict[str, Any], rel_tol: float) -> None:

@@ -16,7 +16,6 @@ The efficiencies are fitted on ML.ENERGY's measured runs (`benchmarks/serving_ml
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from trillion.errors import InputError
+from trillion.io.files import read_toml
 from trillion.serve.dims import ServeDims
 from trillion.spec.hardware import Accelerator
 
@@ -73,20 +73,29 @@ def load_serve_calibration(path: str | Path | None = None) -> ServeCalibration:
         if path:
             raise InputError(str(path), None, "no such calibration file")
         return ServeCalibration()
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise InputError(str(p), None, f"cannot parse: {e}") from None
+    data = read_toml(p)
     known = {f.name for f in fields(ServeCalibration)} - {"devices", "source"}
-    values = {k: float(v) for k, v in data.get("calibration", {}).items() if k in known}
-    devices = {
-        name: {k: float(v) for k, v in over.items() if k in known}
-        for name, over in data.get("device", {}).items()
-        if isinstance(over, dict)
-    }
-    return ServeCalibration(
-        **values, devices=devices, source=str(data.get("source", {}).get("title", p.name))
-    )
+
+    def numbers(table: Any, where: str) -> dict[str, float]:
+        if not isinstance(table, dict):
+            raise InputError(str(p), where, f"must be a table, got {table!r}")
+        out = {}
+        for k, v in table.items():
+            if k not in known:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1e6:
+                raise InputError(str(p), f"{where}.{k}", f"must be a number in [0, 1e6], got {v!r}")
+            out[k] = float(v)
+        return out
+
+    values = numbers(data.get("calibration", {}), "calibration")
+    devices_table = data.get("device", {})
+    if not isinstance(devices_table, dict):
+        raise InputError(str(p), "device", f"must be a table, got {devices_table!r}")
+    devices = {name: numbers(over, f"device.{name}") for name, over in devices_table.items()}
+    src = data.get("source")
+    title = src.get("title", p.name) if isinstance(src, dict) else p.name
+    return ServeCalibration(**values, devices=devices, source=str(title))
 
 
 def peak_flop_per_s(acc: Accelerator, weights: str) -> float:

@@ -85,10 +85,12 @@ def parse_layout(text: str, where: str = "--layout") -> dict[str, int | str | bo
         elif key == "sequence_parallel":
             out[key] = value.strip().lower() in ("1", "true", "yes", "on")
         else:
-            try:
-                out[key] = int(value)
-            except ValueError:
-                raise InputError(where, key, f"must be an integer, got {value!r}") from None
+            digits = value.strip()
+            lowest = 0 if key == "zero" else 1
+            if not (digits.isascii() and digits.isdigit()) or len(digits) > 8 or int(digits) < lowest:
+                kind = "0, 1, 2 or 3" if key == "zero" else "a positive integer"
+                raise InputError(where, key, f"must be {kind}, got {value!r}")
+            out[key] = int(digits)
     return out
 
 
