@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-HEAVY = ["torch", "transformers", "ray", "matplotlib", "scipy", "pint", "fastapi"]
+HEAVY = ["torch", "transformers", "ray", "matplotlib", "scipy", "pint", "starlette", "uvicorn", "fastapi"]
 
 
 def test_core_imports_no_heavy_dependency():

@@ -31,12 +31,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    import uvicorn
-
-    from trillion.web.app import create_app
+    from trillion.web.server import make_server
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    srv = make_server("127.0.0.1", port)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     for _ in range(200):

@@ -200,11 +200,11 @@ API_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), s
 
 @pytest.fixture(scope="module")
 def client():
-    from fastapi.testclient import TestClient
+    from starlette.testclient import TestClient
 
     from trillion.web.app import create_app
 
-    return TestClient(create_app(), raise_server_exceptions=False)
+    return TestClient(create_app(), base_url="http://127.0.0.1", raise_server_exceptions=False)
 
 
 @fuzz(1000)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from starlette.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
 from trillion.web.app import create_app
 
@@ -116,7 +116,10 @@ def test_concurrent_requests_all_answer_and_agree():
             answers = list(pool.map(lambda b: c.post("/api/plan", json=b), bodies))
         assert {r.status_code for r in answers} <= {200, 503}
         assert all(int(r.headers["retry-after"]) >= 1 for r in answers if r.status_code == 503)
-        answers = [r if r.status_code == 200 else c.post("/api/plan", json=b) for r, b in zip(answers, bodies, strict=True)]
+        answers = [
+            r if r.status_code == 200 else c.post("/api/plan", json=b)
+            for r, b in zip(answers, bodies, strict=True)
+        ]
     assert [r.status_code for r in answers] == [200] * 40
     for i in range(20):
         assert answers[i].json() == answers[i + 20].json()

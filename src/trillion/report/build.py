@@ -9,6 +9,7 @@ and fails on any figure with neither. `render_html` and the terminal summary rea
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -78,9 +79,12 @@ def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
 
 def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str | None = None,
                  gpus: int | None = None, serve_gpu: str = "h200", seq_len: int = 4096, spec: Any = None,
-                 tokens: int | None = None, serve_weights: tuple[str, ...] = SERVE_PRECISIONS) -> dict[str, Any]:  # fmt: skip
-    """The report of `name` (catalog name or config.json path) or of a given `spec`; `tokens`
-    replaces the catalog's training tokens. See the module doc for its form."""
+                 entry: Any = None, tokens: int | None = None, serve_weights: tuple[str, ...] = SERVE_PRECISIONS,
+                 check: Callable[[], None] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The report of `name` (catalog name or config.json path), of a catalog `entry` or of a given
+    `spec`; `tokens` replaces the catalog's training tokens. `check` is called between stages and
+    may raise to abandon the work (the web server's cancellation). See the module doc for its form."""
+    tick = check or (lambda: None)
     from trillion.catalog.hardware import clusters, find_accelerator, make_cluster
     from trillion.count import count
     from trillion.footprint.train import footprint_of_plan
@@ -88,10 +92,12 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
     from trillion.scaling.laws import EPOCH_REFIT
     from trillion.serve.plan import plan_serving
 
-    entry = None
-    if spec is None:
+    if entry is not None:
+        spec = entry.spec
+    elif spec is None:
         spec, entry = _resolve(name)
     c = count(spec, seq_len)
+    tick()
     catalog_src = (
         f"{entry.source.get('title', '')} (catalog {entry.name}, status {entry.status})" if entry else None
     )
@@ -151,6 +157,7 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
         )
     precision = "fp8" if spec.name == "deepseek-v3" else "bf16"
     plan = plan_training(spec, cluster, tokens=tokens, seq_len=seq_len, precision=precision)
+    tick()
     how_plan = f"the training planner (searched layout on {cluster.name}, {precision}; calibrated on vTrain A100 runs)"
     train: dict[str, Any] = {"tokens": tokens_fig, "cluster": cluster_fig, "fits": plan.fits}
     if plan.fits:
@@ -164,6 +171,7 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             accelerator_hours=estimated(plan.accelerator_hours, "device-hours (p10/p50/p90)", how_plan),
         )
         fp = footprint_of_plan(plan, region=region)
+        tick()
         how_fp = f"the footprint model (region {region}; every assumption listed with its source)"
         report["footprint"] = {
             "energy_mwh": estimated(fp.energy_mwh, "MWh facility (p10/p50/p90)", how_fp),
@@ -203,6 +211,7 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
     serving = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
     for w in serve_weights:
+        tick()
         sp = plan_serving(spec, serve_acc, weights=w, prompt=1000, output=500, region=region)
         how_s = f"the serving planner ({w} weights on {serve_acc.name}, 1000 in / 500 out, calibrated on ML.ENERGY vLLM runs)"
         row: dict[str, Any] = {

@@ -1,220 +1,356 @@
-"""The local web page: pick a model (catalog or a pasted config.json), hardware, tokens, region
-and serving precision; see the plan, the footprint and the chart. A JSON API mirrors the CLI.
+"""The local web page's JSON API (Starlette), hardened as if every request were hostile.
 
-Every page asset is inline (no CDN, no fonts, no network). Bad input answers 4xx with a message:
-`InputError` -> 400, a malformed body -> 422, an oversized body -> 413. Work is bounded: request
-bodies up to 256 KiB, device counts and token budgets capped, plans computed in worker threads
-at most two at a time, identical requests answered from a small cache.
+`Guard`, in front of every route, refuses before any work:
+- a ``Host`` that is not one of the server's own names (DNS rebinding: 403), a cross-origin
+  ``Origin`` or ``Sec-Fetch-Site`` (another site's page driving the API: 403), a POST whose
+  ``Content-Type`` is not JSON (a form or ``text/plain`` post from another site: 415);
+- a body over 256 KiB, counted as it streams whatever the transfer encoding (413, connection
+  closed, nothing more read), or one that takes over 10 s to arrive (408).
+The plan route parses with bounded depth and number literals (`trillion.io.files.loads_json`),
+range-checks every number before converting it, and takes catalog names or a pasted config.json,
+never a path. Plans run in worker threads two at a time; identical requests share one
+computation and a small cache; at most 8 distinct plans wait, beyond which the answer is 503
+with ``Retry-After``; a plan whose every client has gone is cancelled (before it starts, or at
+its next stage). Every refusal is a 4xx (or that 503) with ``{"error": reason}``; a 500 is a bug.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import math
+import threading
+import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
-from trillion.errors import InputError
+from trillion.errors import InputError, TrillionError
+from trillion.io.files import dumps_strict, loads_json
 
 MAX_BODY = 256 * 1024  # bytes: a config.json is a few KiB
+BODY_TIMEOUT_S = 10.0  # the whole request body must arrive within this
 MAX_CONCURRENT_PLANS = 2  # bounded compute: plans run in worker threads, at most this many at once
+MAX_QUEUED_PLANS = 8  # distinct plans waiting for a worker; more get 503 + Retry-After
 CACHE_SIZE = 64  # identical requests (same JSON) are answered from memory
 MAX_GPUS = 1_000_000  # bounded work per request: ~5x the largest clusters announced
 MAX_TOKENS = 10**16  # bounded work per request: ~250x the largest published training run (36T)
+MAX_TEXT = 200  # characters in a model, accelerator or region name
+MAX_REQUEST_DEPTH = 16  # nesting of the request body (a pasted config is 3-5 levels deep)
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+WEIGHTS = ("bf16", "fp8", "int8", "int4", "fp4")
 
 
-def _encode(payload: Any) -> bytes:
-    """Strict JSON (as JSONResponse writes it): a non-finite float becomes null, never NaN."""
-
-    def finite(x: Any) -> Any:
-        if isinstance(x, float):
-            return x if math.isfinite(x) else None
-        if isinstance(x, dict):
-            return {k: finite(v) for k, v in x.items()}
-        if isinstance(x, list | tuple):
-            return [finite(v) for v in x]
-        return x
-
-    return json.dumps(finite(payload), allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode()
+class Cancelled(TrillionError):
+    """Every client waiting for this plan has gone; the work stops at its next stage."""
 
 
-def _bad(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _bad(status: int, message: str, **headers: str) -> Response:
+    return Response(dumps_strict({"error": message}), status_code=status, media_type="application/json",
+                    headers=headers)  # fmt: skip
 
 
-def _int(data: dict[str, Any], key: str, lo: int, hi: int, default: int | None = None) -> int:
+def _split_host(value: str) -> tuple[str, int | None] | None:
+    """``"127.0.0.1:8765"`` -> ("127.0.0.1", 8765); ``"[::1]"`` -> ("::1", None); None if malformed."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        host, sep, rest = value[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            return None
+        port_text = rest[1:]
+    else:
+        host, _, port_text = value.partition(":")
+    if not host or (port_text and not (port_text.isdigit() and len(port_text) <= 5)):
+        return None
+    return host, int(port_text) if port_text else None
+
+
+class Guard:
+    """ASGI middleware: Host, Origin, method, content type and body size, before the app runs."""
+
+    def __init__(self, app: Any, allowed_hosts: frozenset[str], port: int | None = None):
+        self.app = app
+        self.allowed = frozenset(h.lower().strip("[]") for h in allowed_hosts)
+        self.port = port
+
+    def _ours(self, host_port: tuple[str, int | None] | None) -> bool:
+        if host_port is None or host_port[0] not in self.allowed:
+            return False
+        return self.port is None or host_port[1] in (None, self.port)
+
+    def refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str] | None:
+        host = headers.get("host")
+        if host is None:
+            return 400, "request: no Host header"
+        if not self._ours(_split_host(host)):
+            return 403, f"request: Host {host[:80]!r} is not this server's address (DNS rebinding is refused)"
+        origin = headers.get("origin")
+        if origin is not None:
+            scheme, sep, rest = origin.partition("://")
+            if not sep or scheme.lower() != "http" or not self._ours(_split_host(rest)):
+                return 403, f"request: cross-origin request from {origin[:80]!r} refused"
+        site = headers.get("sec-fetch-site")
+        if site is not None and site.lower() not in ("same-origin", "none"):
+            return 403, f"request: cross-site request refused (Sec-Fetch-Site: {site[:40]})"
+        if method not in ("GET", "HEAD", "POST"):
+            return 405, f"request: method {method[:10]} not allowed"
+        if method == "POST":
+            media = headers.get("content-type", "").split(";")[0].strip().lower()
+            if media != "application/json":
+                return 415, f"request: Content-Type must be application/json, got {media[:60]!r}"
+            length = headers.get("content-length")
+            if length is not None and (not length.isdigit() or len(length) > 12 or int(length) > MAX_BODY):
+                return 413, f"request: body over {MAX_BODY // 1024} KiB"
+        return None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            return await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return  # no websockets: the connection is closed unanswered
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        refused = self.refusal(scope["method"], headers)
+        if refused is not None:
+            return await _bad(refused[0], refused[1], connection="close")(scope, receive, send)
+        if scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        body = await self._body(scope, receive, send)
+        if body is None:
+            return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: only http.disconnect arrives
+
+        await self.app(scope, replay, send)
+
+    async def _body(self, scope: dict[str, Any], receive: Any, send: Any) -> bytes | None:
+        """The whole body, counted as it arrives; None after answering 413/408 (or a disconnect)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BODY_TIMEOUT_S
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), remaining)
+            except TimeoutError:
+                await _bad(
+                    408, f"request: body not received within {BODY_TIMEOUT_S:g} s", connection="close"
+                )(scope, receive, send)
+                return None
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                await _bad(413, f"request: body over {MAX_BODY // 1024} KiB", connection="close")(
+                    scope, receive, send
+                )
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _text(data: dict[str, Any], key: str, default: str) -> str:
+    raw = data.get(key)
+    if raw in (None, ""):
+        return default
+    if not isinstance(raw, str):
+        raise InputError(key, None, f"must be a string, got {type(raw).__name__}")
+    if len(raw) > MAX_TEXT:
+        raise InputError(key, None, f"{len(raw):,} characters is over the {MAX_TEXT}-character limit")
+    return raw
+
+
+def _int(data: dict[str, Any], key: str, lo: int, hi: int, default: int) -> int:
+    """A whole number in [lo, hi] from a JSON number or a count string ("36T"); the size of the
+    value is checked before any conversion (the literal itself was bounded by the parser)."""
     raw = data.get(key, default)
     if isinstance(raw, str):
         from trillion.units import parse_count
 
         value, _ = parse_count(raw, key)
         if value != value.to_integral_value():
-            raise InputError(key, None, f"must be a whole number, got {raw!r}")
-        raw = int(value)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw:
-        raise InputError(key, None, f"must be a number, got {raw!r}")
+            raise InputError(key, None, f"must be a whole number, got {raw[:40]!r}")
+        if not lo <= value <= hi:
+            raise InputError(key, None, f"must be between {lo:,} and {hi:,}, got {raw[:40]!r}")
+        return int(value)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise InputError(key, None, f"must be a number, got {str(raw)[:40]!r}")
     if not lo <= raw <= hi:
-        raise InputError(key, None, f"must be between {lo:,} and {hi:,}, got {raw:,}")
+        raise InputError(key, None, f"must be between {lo:,} and {hi:,}, got {raw:.6g}")
+    if raw != int(raw):
+        raise InputError(key, None, f"must be a whole number, got {raw!r}")
     return int(raw)
 
 
-def plan_payload(data: dict[str, Any]) -> dict[str, Any]:
-    """What the page shows for a request (the same figures as `trillion report --json`)."""
+def plan_payload(data: Any, check: Any = None) -> dict[str, Any]:
+    """What the page shows for a request (the same figures as `trillion report --json`).
+
+    `model` is a catalog name (never a path); `config` a pasted config.json (text or object).
+    """
+    from trillion.catalog import find
     from trillion.footprint.data import grid_intensity
     from trillion.io.hf_config import spec_from_hf_dict
     from trillion.report.build import build_report
 
     if not isinstance(data, dict):
         raise InputError("request", None, "expected a JSON object")
-    region = str(data.get("region") or "World")[:64]
+    region = _text(data, "region", "World")
     grid_intensity(region, where="region")
-    weights = str(data.get("weights") or "fp8")
-    if weights not in ("bf16", "fp8", "int8", "int4", "fp4"):
-        raise InputError("weights", None, f"must be bf16, fp8, int8, int4 or fp4, got {weights!r}")
+    weights = _text(data, "weights", "fp8")
+    if weights not in WEIGHTS:
+        raise InputError("weights", None, f"must be {', '.join(WEIGHTS)}, got {weights!r}")
     gpus = _int(data, "gpus", 1, MAX_GPUS, 1024)
     tokens = _int(data, "tokens", 1_000_000, MAX_TOKENS, 10**12)
-    gpu = str(data.get("gpu") or "h100")[:64]
+    gpu = _text(data, "gpu", "h100")
     config = data.get("config")
-    spec = None
-    name = str(data.get("model") or "qwen3-max")[:200]
     if config not in (None, ""):
         if isinstance(config, str):
-            try:
-                config = json.loads(config)
-            except json.JSONDecodeError as e:
-                raise InputError("config.json", None, f"not valid JSON (line {e.lineno}): {e.msg}") from None
+            config = loads_json(config, "config.json", max_depth=MAX_REQUEST_DEPTH)
         spec = spec_from_hf_dict(config, "config.json", name="pasted-config")
-    elif "/" in name or name.endswith(".json"):
+        return build_report("pasted-config", region=region, gpu=gpu, gpus=gpus, spec=spec, tokens=tokens,
+                            serve_weights=(weights,), check=check)  # fmt: skip
+    name = _text(data, "model", "qwen3-max")
+    if "/" in name or "\\" in name or name.endswith(".json") or name.strip(". ") == "":
         raise InputError("model", None, "the web page takes catalog names or a pasted config.json, not paths")
-    r = build_report(
-        name, region=region, gpu=gpu, gpus=gpus, spec=spec, tokens=tokens, serve_weights=(weights,)
-    )
-    return r
+    entry = find(name)
+    return build_report(entry.name, region=region, gpu=gpu, gpus=gpus, entry=entry, tokens=tokens,
+                        serve_weights=(weights,), check=check)  # fmt: skip
 
 
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>trillion</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#1b1b1b}
-form{display:grid;grid-template-columns:repeat(3,1fr);gap:.6em 1em;align-items:end}label{display:flex;flex-direction:column;font-size:.85em}
-textarea{grid-column:1/4;height:6em;font-family:monospace}button{padding:.5em 1em}#error{color:#a00;margin:.6em 0}
-table{border-collapse:collapse;width:100%;margin-top:1em}td,th{border:1px solid #ddd;padding:.3em .5em;text-align:left}
-.est{background:#fff7e0}.pub{background:#e8f4ea}.chart svg{max-width:100%;height:auto}
-</style></head><body>
-<h1>trillion</h1><p>What it takes to build and run a frontier model. Everything runs locally.</p>
-<form id="f">
-<label>model<select id="model"></select></label>
-<label>accelerator<select id="gpu"></select></label>
-<label>accelerators<input id="gpus" value="16384"></label>
-<label>training tokens<input id="tokens" value="36T"></label>
-<label>grid region<input id="region" value="World"></label>
-<label>serving weights<select id="weights"><option>fp8</option><option>bf16</option><option>int8</option><option>int4</option><option>fp4</option></select></label>
-<textarea id="config" placeholder="or paste a config.json here (overrides the model)"></textarea>
-<button id="go" type="submit">Plan</button>
-</form>
-<div id="error" role="alert"></div>
-<table id="results"><tbody></tbody></table>
-<div class="chart" id="chart"></div>
-<script>
-const $ = (id) => document.getElementById(id);
-function fmt(f){ if(!f) return "-"; const v=f.value;
-  const one=(x)=> typeof x==="number" ? (Math.abs(x)>=1e6||(x!==0&&Math.abs(x)<1e-3) ? x.toExponential(3) : x.toLocaleString(undefined,{maximumFractionDigits:3})) : String(x);
-  return (v && typeof v==="object" && "p50" in v) ? one(v.p50)+" ("+one(v.p10)+" - "+one(v.p90)+")" : one(v); }
-function row(label, f, id){ const tr=document.createElement("tr"); tr.className=f&&f.source?"pub":"est";
-  tr.innerHTML="<td></td><td></td><td></td>"; tr.children[0].textContent=label; tr.children[1].textContent=fmt(f);
-  tr.children[1].id=id; tr.children[2].textContent=f?(f.source||f.note||""):""; return tr; }
-async function load(){
-  const m=await (await fetch("/api/models")).json(); const h=await (await fetch("/api/hardware")).json();
-  for(const x of m){ const o=document.createElement("option"); o.value=x.name; o.textContent=x.name+" ("+x.status+")"; $("model").append(o); }
-  for(const x of h){ const o=document.createElement("option"); o.value=x.name; o.textContent=x.name; $("gpu").append(o); }
-  $("model").value="qwen3-max"; $("gpu").value="h100-sxm"; await plan(); }
-async function plan(ev){ if(ev) ev.preventDefault(); $("error").textContent="";
-  const body={model:$("model").value,gpu:$("gpu").value,gpus:$("gpus").value,tokens:$("tokens").value,region:$("region").value,weights:$("weights").value,config:$("config").value};
-  const res=await fetch("/api/plan",{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify(body)});
-  const r=await res.json(); if(!res.ok){ $("error").textContent=r.error||("error "+res.status); return; }
-  const tb=$("results").tBodies[0]; tb.replaceChildren();
-  const a=r.architecture, t=r.training, fp=r.footprint||{}, s=r.serving[0]||{};
-  tb.append(row("total parameters",a.total_params,"total_params"), row("active parameters",a.active_params,"active_params"),
-    row("wall-clock days",t.wall_clock_days,"days"), row("accelerator-hours",t.accelerator_hours,"hours"),
-    row("energy (MWh)",fp.energy_mwh,"energy"), row("CO2e (t)",fp.co2e_location_t,"co2e"), row("cost (USD)",fp.cost_usd,"cost"),
-    row("serving: minimum H200s ("+s.weights+")",s.min_devices,"serve_devices"), row("predicted loss",r.scaling.predicted_loss,"loss"));
-  $("chart").innerHTML=r.scaling.chart_svg+(fp.chart_svg||"")+(r.serving_chart_svg||""); }
-$("f").addEventListener("submit", plan); load();
-</script></body></html>"""
+@dataclass
+class _Job:
+    """One distinct plan: its task, who waits for it, and the flag its worker thread checks."""
+
+    task: asyncio.Task = field(init=False)
+    stop: threading.Event = field(default_factory=threading.Event)
+    waiters: int = 0
+    started: bool = False
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="trillion", docs_url=None, redoc_url=None, openapi_url=None)
+async def _client_gone(request: Request) -> None:
+    """Returns when the client disconnects (the body was already read: only that can arrive)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def create_app(allowed_hosts: frozenset[str] = LOOPBACK, port: int | None = None) -> Guard:
+    """The ASGI app behind `Guard`. `allowed_hosts`: names the Host header may carry; `port`: the
+    bound port (None: any), so a page served elsewhere on this machine cannot pose as ours."""
     gate = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
     cache: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
-    inflight: dict[str, asyncio.Future] = {}
+    jobs: dict[str, _Job] = {}
+    stats = {"mean_s": 2.0}  # running mean of a plan's seconds, for Retry-After
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        size = request.headers.get("content-length")
-        if size and size.isdigit() and int(size) > MAX_BODY:
-            return _bad(413, f"request body over {MAX_BODY // 1024} KiB")
-        return await call_next(request)
+    async def page(request: Request) -> Response:
+        from trillion.web.page import PAGE
 
-    @app.get("/", response_class=HTMLResponse)
-    def page() -> str:
-        return PAGE
+        return HTMLResponse(PAGE)
 
-    @app.get("/api/models")
-    def models() -> list[dict[str, Any]]:
+    async def models(request: Request) -> Response:
         from trillion.catalog import catalog
 
-        return [
+        rows = [
             {"name": e.name, "display_name": e.display_name, "status": e.status} for e in catalog().values()
         ]
+        return JSONResponse(rows)
 
-    @app.get("/api/hardware")
-    def hardware() -> list[dict[str, Any]]:
+    async def hardware(request: Request) -> Response:
         from trillion.catalog.hardware import accelerators
 
-        return [{"name": a.name, "display_name": a.display_name} for a in accelerators().values()]
+        return JSONResponse(
+            [{"name": a.name, "display_name": a.display_name} for a in accelerators().values()]
+        )
 
-    @app.post("/api/plan")
     async def plan(request: Request) -> Response:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return _bad(413, f"request body over {MAX_BODY // 1024} KiB")
         try:
-            data = json.loads(raw or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
-            return _bad(422, f"request: not valid JSON: {e}")
-        key = json.dumps(data, sort_keys=True, default=str)
+            data = loads_json(await request.body() or b"{}", "request", max_depth=MAX_REQUEST_DEPTH)
+        except InputError as e:
+            return _bad(422, str(e))
+        key = dumps_strict(data)
         if key in cache:
             cache.move_to_end(key)
             status, body = cache[key]
-        else:
-            task = inflight.get(key)
-            if task is None:  # identical requests in flight share one computation
-                task = inflight[key] = asyncio.ensure_future(compute(data))
-                task.add_done_callback(functools.partial(settle, key))
-            # shielded: a client that disconnects cancels its own wait, not the shared plan
-            status, body = await asyncio.shield(task)
+            return Response(body, status_code=status, media_type="application/json")
+        job = jobs.get(key)
+        if job is None:
+            queued = sum(1 for j in jobs.values() if not j.started)
+            if queued >= MAX_QUEUED_PLANS:
+                wait_s = math.ceil(stats["mean_s"] * (queued / MAX_CONCURRENT_PLANS + 1))
+                return _bad(
+                    503,
+                    f"busy: {queued} plans are waiting; try again shortly",
+                    **{"retry-after": str(wait_s)},
+                )
+            job = jobs[key] = _Job()
+            job.task = asyncio.ensure_future(compute(job, data))
+            job.task.add_done_callback(functools.partial(settle, key, job))
+        job.waiters += 1
+        gone = asyncio.ensure_future(_client_gone(request))
+        try:
+            await asyncio.wait({job.task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            job.waiters -= 1
+            if job.waiters == 0 and not job.task.done():  # nobody left to answer: stop the work
+                job.stop.set()
+                job.task.cancel()
+                if jobs.get(key) is job:  # a new request for the same plan starts afresh
+                    del jobs[key]
+        if not job.task.done() or job.task.cancelled():
+            return Response(status_code=499)  # the client has gone; nothing reads this
+        status, body = job.task.result()
         return Response(body, status_code=status, media_type="application/json")
 
-    async def compute(data: Any) -> tuple[int, bytes]:
+    async def compute(job: _Job, data: Any) -> tuple[int, bytes]:
         from starlette.concurrency import run_in_threadpool
 
-        async with gate:
-            try:
-                return 200, _encode(await run_in_threadpool(plan_payload, data))
-            except InputError as e:
-                return 400, _encode({"error": str(e)})
+        def check() -> None:
+            if job.stop.is_set():
+                raise Cancelled("cancelled: every client left")
 
-    def settle(key: str, task: asyncio.Future) -> None:
-        inflight.pop(key, None)
+        async with gate:  # a cancelled job waiting here never starts
+            job.started = True
+            t0 = time.perf_counter()
+            try:
+                payload = await run_in_threadpool(plan_payload, data, check)
+                return 200, dumps_strict(payload).encode()
+            except InputError as e:
+                return 400, dumps_strict({"error": str(e)}).encode()
+            finally:
+                stats["mean_s"] = 0.8 * stats["mean_s"] + 0.2 * (time.perf_counter() - t0)
+
+    def settle(key: str, job: _Job, task: asyncio.Future) -> None:
+        if jobs.get(key) is job:
+            del jobs[key]
         if task.cancelled() or task.exception() is not None:
             return  # not cached; every waiter saw the same outcome
         cache[key] = task.result()
         while len(cache) > CACHE_SIZE:
             cache.popitem(last=False)
 
-    return app
+    app = Starlette(
+        routes=[
+            Route("/", page, methods=["GET"]),
+            Route("/api/models", models, methods=["GET"]),
+            Route("/api/hardware", hardware, methods=["GET"]),
+            Route("/api/plan", plan, methods=["POST"]),
+        ]
+    )
+    return Guard(app, allowed_hosts, port)
