@@ -74,7 +74,8 @@ def status_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
         c, res = r["config"], r["result"] or {}
         energy = f"{res['energy_j']:.0f} ({res['energy_method']})" if res else "-"
         mfu = f"{res['mfu']:.1%}" if res.get("mfu") else "-"
-        t.add_row(r["id"], c["family"], str(c["depth"]), f"{c['tokens']:,}", r["status"],
+        status = r["status"] if r["current"] else f"{r['status']} (other data or code: not fitted)"
+        t.add_row(r["id"], c["family"], str(c["depth"]), f"{c['tokens']:,}", status,
                   f"{res['val_loss']:.4f}" if res else "-", f"{res['tokens_per_s']:,.0f}" if res else "-", mfu, energy)  # fmt: skip
     console.print(t)
     notes = {r["result"]["energy_note"] for r in runs if r["result"]}
@@ -149,6 +150,31 @@ def quantize_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None
         t.add_row(r["run"], str(r["depth"]), r["format"], f"{r['weight_bytes'] / 2**20:.2f} MiB", f"{r['val_loss']:.4f}",
                   f"{r['delta_val_loss']:+.4f}")  # fmt: skip
     console.print(t)
+
+
+@ladder_app.command("repair")
+def repair_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
+    """Recover a damaged ladder folder without losing a finished run.
+
+    A store that fails SQLite's check is moved aside (ladder.sqlite.damaged-TIME) and rebuilt from
+    the run folders (run.json, result.json) and whatever the damaged file still yields; a
+    checkpoint that does not verify is moved aside and its run restarts from step 0 on the next
+    `trillion ladder run`. Nothing is deleted.
+    """
+    from trillion.cli import _print_json, console
+    from trillion.nn.ladder import repair_ladder
+
+    done = repair_ladder(directory)
+    if as_json:
+        _print_json(done)
+        return
+    console.print(f"store: {done['store']}")
+    for path in done["moved"]:
+        console.print(f"moved aside: {path}")
+    for c in done["checkpoints_reset"]:
+        console.print(f"checkpoint of run {c['run']} moved aside ({c['why']}): it restarts from step 0")
+    console.print(f"{done['finished']}/{done['runs']} runs finished ({done['runs_restored']} restored from run folders); "
+                  f"continue with `trillion ladder run --dir {directory}`")  # fmt: skip
 
 
 @ladder_app.command("presets")

@@ -116,29 +116,74 @@ class TokenData:
         return x, y
 
 
+@dataclass(frozen=True)
+class Corpus:
+    """The text a ladder trains on, read once within its byte budget, with a digest of its bytes."""
+
+    root: Path
+    texts: tuple[tuple[Path, str], ...]  # (file, text), sorted
+    digest: str  # sha256 over every file's relative path and the bytes read from it
+    is_default: bool
+
+
+def load_corpus(corpus: str | Path | None, max_bytes: int) -> Corpus:
+    """Read the corpus through the bounded reader: at most `max_bytes` in all, so one 275 MB file
+    costs its first `max_bytes`, not its whole size. The digest covers the bytes, not just names
+    and sizes, so an edited file is a different corpus."""
+    from trillion.io.files import open_bounded
+
+    root = Path(corpus) if corpus else default_corpus()
+    digest = hashlib.sha256()
+    texts, left = [], max_bytes
+    for f in corpus_files(corpus, max_bytes):
+        if left <= 0:
+            break
+        with open_bounded(f, 2**62, str(f)) as fh:  # size is bounded by the read below
+            raw = fh.read(left)
+        left -= len(raw)
+        rel = str(f.relative_to(root)).replace(os.sep, "/")
+        digest.update(rel.encode() + b"\0" + len(raw).to_bytes(8, "little") + raw)
+        texts.append((f, raw.decode("utf-8", errors="replace")))
+    return Corpus(root, tuple(texts), digest.hexdigest(), corpus is None)
+
+
+def data_key(c: Corpus, tokenizer: str, val_fraction: float = 0.05, vocab_size: int = 2048) -> dict:
+    """Everything that determines the token files: the corpus bytes and the tokenizer."""
+    return {"corpus": str(c.root), "files": len(c.texts), "digest": c.digest, "tokenizer": tokenizer,
+            "val_fraction": val_fraction, "vocab_request": vocab_size}  # fmt: skip
+
+
+def prepared_key(out_dir: str | Path) -> dict | None:
+    """The key of the token files already in `out_dir` (None when there are none or they are unreadable)."""
+    from trillion.io.files import read_json
+
+    meta_path = Path(out_dir) / "data.json"
+    if not meta_path.exists():
+        return None
+    try:
+        meta = read_json(meta_path, 2**20)
+    except InputError:
+        return None
+    return meta.get("key") if isinstance(meta, dict) else None
+
+
 def prepare(out_dir: str | Path, corpus: str | Path | None = None, *, tokenizer: str = "byte",
-            max_bytes: int = 8 * 2**20, val_fraction: float = 0.05, vocab_size: int = 2048) -> TokenData:  # fmt: skip
-    """Tokenise the corpus into ``out_dir/{train,val}.bin`` (reused when the same corpus and
-    tokenizer were prepared before) and memory-map them."""
+            max_bytes: int = 8 * 2**20, val_fraction: float = 0.05, vocab_size: int = 2048,
+            loaded: Corpus | None = None) -> TokenData:  # fmt: skip
+    """Tokenise the corpus into ``out_dir/{train,val}.bin`` (reused when the same corpus bytes and
+    tokenizer were prepared before) and memory-map them. `loaded`: the corpus, already read."""
+    from trillion.io.files import read_json, write_file
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    root = Path(corpus) if corpus else default_corpus()
-    files = corpus_files(corpus, max_bytes)
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(str(f.relative_to(root)).encode())
-        digest.update(str(f.stat().st_size).encode())
-    key = {"corpus": str(root), "files": len(files), "digest": digest.hexdigest(), "tokenizer": tokenizer,
-           "val_fraction": val_fraction, "vocab_request": vocab_size}  # fmt: skip
+    c = loaded or load_corpus(corpus, max_bytes)
+    key = data_key(c, tokenizer, val_fraction, vocab_size)
     meta_path = out / "data.json"
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("key") == key and (out / "train.bin").exists() and (out / "val.bin").exists():
-            return _open(out, meta)
+    if prepared_key(out) == key and (out / "train.bin").exists() and (out / "val.bin").exists():
+        return _open(out, read_json(meta_path, 2**20))
     texts = {"train": [], "val": []}  # type: dict[str, list[str]]
-    for f in files:
-        text = f.read_text(encoding="utf-8", errors="replace")
-        texts["val" if is_validation(f, root, val_fraction) else "train"].append(text)
+    for f, text in c.texts:
+        texts["val" if is_validation(f, c.root, val_fraction) else "train"].append(text)
     if not texts["val"]:  # tiny corpora: hold out the last file
         texts["val"].append(texts["train"].pop())
     if not texts["train"]:
@@ -146,14 +191,22 @@ def prepare(out_dir: str | Path, corpus: str | Path | None = None, *, tokenizer:
     tok = make_tokenizer(tokenizer, texts["train"], vocab_size)
     for split, docs in texts.items():
         ids = np.concatenate([tok.encode(d) for d in docs]).astype(np.uint16)
-        tmp = out / f"{split}.bin.tmp"
-        ids.tofile(tmp)
-        os.replace(tmp, out / f"{split}.bin")
+        write_file(out / f"{split}.bin", ids.tobytes())
     meta = {"key": key, "vocab_size": tok.vocab_size, "tokenizer": tokenizer,
-            "source": f"{len(files)} files under {root}" + (" (Python standard library)" if corpus is None else "")}  # fmt: skip
-    tmp = out / "data.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, meta_path)
+            "source": f"{len(c.texts)} files under {c.root}" + (" (Python standard library)" if c.is_default else "")}  # fmt: skip
+    write_file(meta_path, json.dumps(meta, indent=1))
+    return _open(out, meta)
+
+
+def open_prepared(out_dir: str | Path) -> TokenData:
+    """The token files `prepare` wrote in `out_dir`, without reading the corpus again (so the data
+    a finished run used is the data it is evaluated on)."""
+    from trillion.io.files import read_json
+
+    out = Path(out_dir)
+    meta = read_json(out / "data.json", 2**20) if (out / "data.json").exists() else None
+    if not isinstance(meta, dict) or not (out / "train.bin").exists() or not (out / "val.bin").exists():
+        raise InputError(str(out), None, "no prepared token files here (run `trillion ladder run` first)")
     return _open(out, meta)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from trillion.errors import InputError
+from trillion.io.files import write_file
 
 
 def _frontier(c: np.ndarray, loss: np.ndarray) -> np.ndarray:
@@ -44,9 +45,11 @@ def _power_fit(c: np.ndarray, loss: np.ndarray) -> np.ndarray:
 def fit_ladder(runs: list[dict[str, Any]], bootstrap: int = 500, seed: int = 0) -> dict[str, Any]:
     """The compute trend with its exponent interval, a Chinchilla fit (six runs or more) and a
     forecast for a 1T-parameter model on 36T tokens with its extrapolation warning."""
-    done = [r for r in runs if r["status"] == "finished" and r["result"]]
+    done = [r for r in runs if r["status"] == "finished" and r["result"] and r.get("current", True)]
+    stale = sum(1 for r in runs if r["status"] == "finished" and not r.get("current", True))
     if len(done) < 3:
-        raise InputError("ladder", None, f"needs at least 3 finished runs to fit, has {len(done)}")
+        more = f" ({stale} more were trained on other data or code and are not mixed in)" if stale else ""
+        raise InputError("ladder", None, f"needs at least 3 finished runs to fit, has {len(done)}{more}")
     res = [r["result"] for r in done]
     c = np.array([x["train_flop"] for x in res], dtype=float)
     loss = np.array([x["val_loss"] for x in res], dtype=float)
@@ -77,6 +80,7 @@ def fit_ladder(runs: list[dict[str, Any]], bootstrap: int = 500, seed: int = 0) 
             "form": "L = (C_c / C)^alpha_C on the compute frontier (Kaplan et al. 2020 eq. 1.3 form)",
         },  # fmt: skip
         "runs": len(done),
+        "runs_excluded": stale,  # finished on other data or another code version: never mixed in
         "frontier_runs": len(front),
         "loss_falls_with_compute": bool(np.all(np.diff(loss[front]) < 0)) and len(front) >= 2,
         "compute_trend": {
@@ -121,7 +125,7 @@ def ladder_calibration(runs: list[dict[str, Any]], path: str | Path) -> dict[str
     mfus = [
         r["result"]["mfu"]
         for r in runs
-        if r["status"] == "finished" and r["result"] and r["result"].get("mfu")
+        if r["status"] == "finished" and r["result"] and r["result"].get("mfu") and r.get("current", True)
     ]
     if not mfus:
         raise InputError("ladder", None, "no finished run with a measured MFU")
@@ -135,5 +139,5 @@ def ladder_calibration(runs: list[dict[str, Any]], path: str | Path) -> dict[str
     lines = ["# Written by `trillion ladder fit --calibration`: planner efficiencies with eta_gemm measured."]
     for k, v in base.items():
         lines.append(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v!r}")
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_file(path, "\n".join(lines) + "\n", "--calibration")
     return {"path": str(path), "eta_gemm": eta, "runs": len(mfus), "device": device}

@@ -9,8 +9,10 @@ determines them, so re-running a ladder skips finished runs and resumes interrup
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -82,11 +84,23 @@ def find_preset(name: str) -> Preset:
         raise InputError("--preset", None, f"unknown preset {name!r} (have: {', '.join(PRESETS)})") from None
 
 
+def code_version() -> str:
+    """A digest of the code that determines a run's result (model, trainer, data pipeline) and the
+    package version: a run trained by other code is another run, never resumed or mixed."""
+    import trillion
+
+    digest = hashlib.sha256(trillion.__version__.encode())
+    for module in ("model", "trainer", "data"):
+        digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def run_configs(
-    preset: Preset, vocab: int, seed: int = 0, device: str = "cpu", scale: float = 1.0
+    preset: Preset, vocab: int, seed: int = 0, device: str = "cpu", scale: float = 1.0, data: str = ""
 ) -> list[dict[str, Any]]:
     """One configuration per run (every budget times `scale`); `InputError` when a budget is less
-    than one optimiser step."""
+    than one optimiser step. The id hashes everything that changes a result: the configuration,
+    the corpus bytes and tokenizer (`data`, a digest) and the code version."""
     if not 0 < scale <= 1000:
         raise InputError("--tokens-scale", None, f"must be in (0, 1000], got {scale}")
     out = []
@@ -97,7 +111,8 @@ def run_configs(
                              f"{preset.batch * preset.seq_len:,} (batch {preset.batch} x seq {preset.seq_len})")  # fmt: skip
         cfg = {"family": preset.family, "depth": depth, "tokens": tokens_run, "seq_len": preset.seq_len,
                "batch": preset.batch, "lr": preset.lr, "vocab": vocab, "tokenizer": preset.tokenizer,
-               "eval_batches": preset.eval_batches, "seed": seed, "device": device}  # fmt: skip
+               "eval_batches": preset.eval_batches, "seed": seed, "device": device, "data": data,
+               "code": code_version()}  # fmt: skip
         cfg["id"] = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
         out.append(cfg)
     return out
@@ -116,34 +131,87 @@ def run_ladder(preset_name: str, out_dir: str | Path, *, corpus: str | None = No
         raise InputError("--backend", None, f"must be local, torchrun or ray, got {backend!r}")
     if backend == "torchrun" and not 1 <= nproc <= 64:
         raise InputError("--nproc", None, f"must be between 1 and 64, got {nproc}")
-    from trillion.nn.data import prepare
+    from trillion.nn.data import data_key, load_corpus, prepare, prepared_key
     from trillion.nn.store import Store
     from trillion.nn.trainer import TrainConfig, train_run
 
     preset = find_preset(preset_name)
     run_configs(preset, 257, seed, device, tokens_scale)  # budgets checked before any work
     out = Path(out_dir)
-    data = prepare(out / "data", corpus, tokenizer=preset.tokenizer, max_bytes=preset.max_bytes)
-    store = Store(out / "ladder.sqlite")
-    try:
-        configs = run_configs(preset, data.vocab_size, seed, device, tokens_scale)
-        for c in configs:
-            store.add_run(
-                c["id"], {**c, "preset": preset_name, "data": data.meta["source"], "corpus": corpus}
-            )
-        todo = [c for c in configs if (not only or c["id"] == only) and store.status(c["id"]) != "finished"]
-        if backend != "local":
-            _dispatch(backend, out, [c["id"] for c in todo], nproc)
+    with folder_lock(out):
+        corpus_data = load_corpus(corpus, preset.max_bytes)
+        key = data_key(corpus_data, preset.tokenizer)
+        store = Store(out / "ladder.sqlite")
+        try:
+            old = prepared_key(out / "data")
+            if old is not None and old != key and store.runs():
+                raise InputError(str(out), "--corpus", (
+                    f"this folder's runs were trained on {old['corpus']} ({old['files']} files, bytes digest "
+                    f"{old['digest'][:12]}, {old['tokenizer']} tokenizer); this run would use {key['corpus']} "
+                    f"({key['files']} files, digest {key['digest'][:12]}, {key['tokenizer']}): give a new --dir for "
+                    "new data (nothing here was changed)"))  # fmt: skip
+            data = prepare(out / "data", corpus, tokenizer=preset.tokenizer, max_bytes=preset.max_bytes,
+                           loaded=corpus_data)  # fmt: skip
+            digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+            configs = run_configs(preset, data.vocab_size, seed, device, tokens_scale, digest)
+            for c in configs:
+                full = {**c, "preset": preset_name, "data_source": data.meta["source"], "corpus": corpus}
+                store.add_run(c["id"], full)
+                _write_run_config(out / "runs" / c["id"], full)
+            todo = [
+                c for c in configs if (not only or c["id"] == only) and store.status(c["id"]) != "finished"
+            ]
+            if backend != "local":
+                _dispatch(backend, out, [c["id"] for c in todo], nproc)
+                return store.runs()
+            for c in todo:
+                spec = family_spec(c["depth"], c["vocab"], c["family"])
+                cfg = TrainConfig(tokens=c["tokens"], seq_len=c["seq_len"], batch=c["batch"], lr=c["lr"],
+                                  seed=c["seed"], eval_batches=c["eval_batches"], device=device,
+                                  checkpoint_every_s=preset.checkpoint_every_s)  # fmt: skip
+                train_run(spec, data, cfg, out / "runs" / c["id"], store, c["id"], progress=progress)
             return store.runs()
-        for c in todo:
-            spec = family_spec(c["depth"], c["vocab"], c["family"])
-            cfg = TrainConfig(tokens=c["tokens"], seq_len=c["seq_len"], batch=c["batch"], lr=c["lr"], seed=c["seed"],
-                              eval_batches=c["eval_batches"], device=device,
-                              checkpoint_every_s=preset.checkpoint_every_s)  # fmt: skip
-            train_run(spec, data, cfg, out / "runs" / c["id"], store, c["id"], progress=progress)
-        return store.runs()
+        finally:
+            store.close()
+
+
+def _write_run_config(run_dir: Path, config: dict[str, Any]) -> None:
+    """``runs/<id>/run.json``: the run's configuration beside its result, so `repair` can rebuild
+    the store from the run folders alone."""
+    from trillion.io.files import write_file
+
+    path = run_dir / "run.json"
+    if not path.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_file(path, json.dumps(config, indent=1, sort_keys=True))
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path) -> Iterator[None]:
+    """One writer per ladder folder: a second `ladder run` (or `quantize`, `repair`) on the same
+    folder is refused with the holder's pid instead of racing on the same files. The lock is an
+    advisory ``flock`` on ``DIR/.lock``, released by the kernel when the holder exits (even by
+    SIGKILL), so a crash never leaves the folder locked."""
+    import fcntl
+    import os
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise InputError(str(out), None, f"cannot use as a ladder folder: {e.strerror or e}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
+            raise InputError(str(out), None, f"in use by another trillion ladder command (pid {holder}); "
+                             "wait for it to finish, or use another --dir") from None  # fmt: skip
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
     finally:
-        store.close()
+        os.close(fd)
 
 
 def _dispatch(backend: str, out: Path, run_ids: list[str], nproc: int) -> None:
@@ -172,6 +240,9 @@ def _dispatch(backend: str, out: Path, run_ids: list[str], nproc: int) -> None:
 
 
 def ladder_summary(out_dir: str | Path) -> list[dict[str, Any]]:
+    """Every run in the folder's store, each with ``current``: trained on the folder's present
+    data by this code version (only current runs are fitted together)."""
+    from trillion.nn.data import prepared_key
     from trillion.nn.store import Store
 
     path = Path(out_dir) / "ladder.sqlite"
@@ -179,38 +250,122 @@ def ladder_summary(out_dir: str | Path) -> list[dict[str, Any]]:
         raise InputError(str(out_dir), None, "no ladder here (run `trillion ladder run` first)")
     store = Store(path)
     try:
-        return store.runs()
+        runs = store.runs()
     finally:
         store.close()
+    key = prepared_key(Path(out_dir) / "data")
+    data = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] if key else None
+    code = code_version()
+    for r in runs:
+        r["current"] = r["config"].get("data") == data and r["config"].get("code") == code
+    return runs
+
+
+def repair_ladder(out_dir: str | Path) -> dict[str, Any]:
+    """The documented way back from a damaged ladder folder, losing no finished run.
+
+    - A store that fails SQLite's check is moved aside (``ladder.sqlite.damaged-TIME``, with its
+      WAL files) and rebuilt: every run folder's ``run.json`` (its configuration) and
+      ``result.json`` (written when it finished) go back in, plus whatever rows the damaged file
+      still yields.
+    - A checkpoint that does not verify is moved aside (``checkpoint.pt.damaged-TIME``); its run
+      restarts from step 0 on the next `ladder run`.
+    Nothing is deleted. Returns what was done.
+    """
+    import os
+    import time
+
+    from trillion.io.files import read_json
+    from trillion.nn.store import Store, salvage
+
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise InputError(str(out), None, "no such ladder folder")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    done: dict[str, Any] = {"store": "ok", "moved": [], "runs_restored": 0, "checkpoints_reset": []}
+    with folder_lock(out):
+        path = out / "ladder.sqlite"
+        rows: list[tuple[Any, ...]] = []
+        if path.exists():
+            try:
+                Store(path).close()
+            except InputError as e:
+                done["store"] = f"damaged: {e.message}"
+                rows = salvage(path)
+                for suffix in ("", "-wal", "-shm"):
+                    part = Path(str(path) + suffix)
+                    if part.exists():
+                        target = Path(f"{part}.damaged-{stamp}")
+                        os.replace(part, target)
+                        done["moved"].append(str(target))
+        store = Store(path)
+        try:
+            for run_id, config, status, result in rows:
+                try:
+                    store.add_run(run_id, json.loads(config))
+                    if status == "finished" and result:
+                        store.finish(run_id, json.loads(result))
+                except (ValueError, TypeError):
+                    continue
+            for run_dir in sorted((out / "runs").glob("*")) if (out / "runs").is_dir() else []:
+                run_id = run_dir.name
+                if (run_dir / "run.json").exists():
+                    try:
+                        store.add_run(run_id, read_json(run_dir / "run.json", 2**20))
+                    except InputError:
+                        pass
+                if store.status(run_id) is None:
+                    continue
+                if (run_dir / "result.json").exists() and store.status(run_id) != "finished":
+                    try:
+                        store.finish(run_id, read_json(run_dir / "result.json", 2**24))
+                        done["runs_restored"] += 1
+                    except InputError:
+                        pass
+                ckpt = run_dir / "checkpoint.pt"
+                if ckpt.exists():
+                    from trillion.nn.checkpoint import checkpoint_problem
+
+                    problem = checkpoint_problem(ckpt)
+                    if problem:
+                        for part in (ckpt, Path(str(ckpt) + ".sha256")):
+                            if part.exists():
+                                os.replace(part, Path(f"{part}.damaged-{stamp}"))
+                        done["checkpoints_reset"].append({"run": run_id, "why": problem})
+            done["runs"] = len(store.runs())
+            done["finished"] = len(store.runs("finished"))
+        finally:
+            store.close()
+    return done
 
 
 def ladder_quantize(out_dir: str | Path) -> list[dict[str, Any]]:
     """Quantise every finished run's weights (int8, int4) and measure validation loss and bytes."""
-    import torch
-
-    from trillion.nn.data import prepare
-    from trillion.nn.quantize import quantization_experiment
-    from trillion.nn.store import Store
-    from trillion.nn.trainer import TrainConfig, evaluate
-
     out = Path(out_dir)
     runs = ladder_summary(out)
+    with folder_lock(out):
+        return _quantize(out, runs)
+
+
+def _quantize(out: Path, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from trillion.nn.data import open_prepared
+    from trillion.nn.quantize import quantization_experiment
+    from trillion.nn.store import Store
+    from trillion.nn.trainer import TrainConfig, evaluate, load_checkpoint
+
     store = Store(out / "ladder.sqlite")
     rows = []
     try:
+        data = open_prepared(out / "data")
         for r in runs:
-            if r["status"] != "finished":
+            if r["status"] != "finished" or not r["current"]:  # evaluated on the data it was trained on
                 continue
             c = r["config"]
-            preset = find_preset(c["preset"])
-            data = prepare(
-                out / "data", c.get("corpus"), tokenizer=preset.tokenizer, max_bytes=preset.max_bytes
-            )
             spec = family_spec(c["depth"], c["vocab"], c["family"])
             weights = out / "runs" / r["id"] / "model.pt"
             if not weights.exists():
                 continue
-            state = torch.load(weights, weights_only=True, map_location="cpu")
+            state = load_checkpoint(weights, "cpu")
             cfg = TrainConfig(
                 tokens=c["tokens"], seq_len=c["seq_len"], batch=c["batch"], eval_batches=c["eval_batches"]
             )

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from trillion.errors import InputError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -39,14 +41,35 @@ CREATE TABLE IF NOT EXISTS metrics (
 """
 
 
+def damaged(path: Path, detail: str) -> InputError:
+    return InputError(str(path), None, f"is damaged ({detail}); `trillion ladder repair --dir {path.parent}` "
+                      "moves it aside and rebuilds it from the run folders (no finished run is lost)")  # fmt: skip
+
+
 class Store:
+    """The ladder's SQLite store, checked (``PRAGMA quick_check``) every time it is opened: a
+    damaged file is an `InputError` naming it and the repair command, never used silently."""
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as e:
+            raise damaged(self.path, f"SQLite: {e}") from None
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            verdict = self.db.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise damaged(self.path, f"SQLite quick_check: {str(verdict)[:120]}")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            raise damaged(self.path, f"SQLite: {e}") from None
+        except InputError:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -110,3 +133,17 @@ class Store:
 
     def integrity(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def salvage(path: Path) -> list[tuple[Any, ...]]:
+    """Whatever rows of ``runs`` a damaged store still yields (read-only, one query, errors ignored)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return []
+    try:
+        return db.execute("SELECT id, config, status, result FROM runs").fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        db.close()

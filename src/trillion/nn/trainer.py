@@ -9,7 +9,6 @@ resumed run sees exactly the data the uninterrupted run would have.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -27,6 +26,8 @@ import torch.nn.functional as F
 from trillion.count.flop import forward_flop
 from trillion.count.params import count_params, embedding_params
 from trillion.errors import InputError
+from trillion.io.files import dumps_strict, write_file
+from trillion.nn.checkpoint import checkpoint_problem, write_sidecar
 from trillion.nn.data import TokenData
 from trillion.nn.energy import EnergyMeter
 from trillion.nn.model import build_model
@@ -123,11 +124,27 @@ def _peak_memory(device: str) -> int:
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
+    """Save through a temporary file, fsync and rename, with the digest sidecar of
+    `trillion.nn.checkpoint` written before the rename."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    write_sidecar(path, tmp)
     os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, device: str) -> dict[str, Any]:
+    """A verified checkpoint; `InputError` naming the file (and the repair command) otherwise."""
+    problem = checkpoint_problem(path)
+    if problem is None:
+        try:
+            return torch.load(path, weights_only=True, map_location=device)
+        except Exception as e:  # torch's loader raises assorted errors on a damaged archive
+            problem = f"cannot be loaded ({e.__class__.__name__})"
+    folder = path.parent.parent.parent
+    raise InputError(str(path), None, f"is damaged: {problem}; `trillion ladder repair --dir {folder}` moves it "
+                     "aside so this run restarts from step 0 (finished runs are untouched)")  # fmt: skip
 
 
 def evaluate(model: torch.nn.Module, data: TokenData, cfg: TrainConfig) -> float:
@@ -184,7 +201,7 @@ def train_run(spec: ModelSpec, data: TokenData, cfg: TrainConfig, run_dir: str |
     ckpt = run / "checkpoint.pt"
     state = {"step": 0, "elapsed_s": 0.0, "energy_j": 0.0}
     if ckpt.exists():
-        saved = torch.load(ckpt, weights_only=True, map_location=cfg.device)
+        saved = load_checkpoint(ckpt, cfg.device)
         core.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optim"])
         state = {k: saved[k] for k in state}
@@ -283,10 +300,11 @@ def train_run(spec: ModelSpec, data: TokenData, cfg: TrainConfig, run_dir: str |
     }
     if lead:
         _atomic_save(core.state_dict(), run / "model.pt")
-        (run / "result.json").write_text(json.dumps(result, indent=1))
+        write_file(run / "result.json", dumps_strict(result, indent=1))
         if store is not None:
             store.finish(run_id, result)
         ckpt.unlink(missing_ok=True)
+        Path(str(ckpt) + ".sha256").unlink(missing_ok=True)
     if world > 1:
         import torch.distributed as dist
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from trillion.nn.data import prepare
+from trillion.nn.data import open_prepared
 from trillion.nn.ladder import family_spec, find_preset, ladder_summary
 from trillion.nn.store import Store
 from trillion.nn.trainer import TrainConfig, train_run
@@ -23,7 +23,7 @@ def run_one(directory: str | Path, run_id: str) -> dict:
         return run["result"]
     c = run["config"]
     preset = find_preset(c["preset"])
-    data = prepare(out / "data", c.get("corpus"), tokenizer=preset.tokenizer, max_bytes=preset.max_bytes)
+    data = open_prepared(out / "data")  # prepared by `run_ladder`, which holds the folder's lock
     cfg = TrainConfig(tokens=c["tokens"], seq_len=c["seq_len"], batch=c["batch"], lr=c["lr"], seed=c["seed"],
                       eval_batches=c["eval_batches"], device=c["device"], checkpoint_every_s=preset.checkpoint_every_s)  # fmt: skip
     store = Store(out / "ladder.sqlite")
