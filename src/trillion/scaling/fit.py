@@ -54,6 +54,47 @@ def check_bootstrap(n_boot: int, runs: int) -> None:
         )
 
 
+COLLINEAR_SD = 0.02  # log-tokens within 2% of a power of parameters in every run: alpha, beta inseparable
+NEGLIGIBLE_TERM = 1e-3  # a term below 0.1% of the loss in every run is not determined by the data
+
+
+def identification_problems(log_n: np.ndarray, log_d: np.ndarray, exponents: dict[str, float],
+                            terms: dict[str, np.ndarray] | None = None, log_l: np.ndarray | None = None) -> list[str]:  # fmt: skip
+    """Why a fitted law's constants are not determined by its data, or unphysical; [] when neither.
+
+    - Every run with the same size (or the same tokens): that exponent and its scale are free.
+    - Tokens a fixed power of parameters in every run (e.g. always 20 tokens per parameter):
+      N and D move together, so the data cannot tell the parameter exponent from the data exponent.
+    - An exponent <= 0: loss would rise (or stay flat) with scale.
+    - A term below 0.1% of the loss in every run: the fit does without it; its constants are arbitrary.
+    """
+    problems = []
+    flat_n, flat_d = float(np.ptp(log_n)) < 1e-6, float(np.ptp(log_d)) < 1e-6
+    if flat_n:
+        problems.append("every run has the same parameter count: the parameter exponent is not determined")
+    if flat_d:
+        problems.append("every run has the same token count: the data exponent is not determined")
+    if not (flat_n or flat_d):
+        slope, icpt = np.polyfit(log_n, log_d, 1)
+        sd = float(np.std(log_d - (icpt + slope * log_n)))
+        if sd < COLLINEAR_SD:
+            problems.append(
+                f"tokens are a fixed power of parameters in every run (D = {np.exp(icpt):.3g} N^{slope:.3f}, within "
+                f"{sd:.1%}): the parameter and data exponents cannot be told apart; add runs that vary tokens at a "
+                "fixed model size"
+            )
+    for name, value in exponents.items():
+        if not value > 0:
+            problems.append(f"{name} = {value:.3g}: loss would not fall with scale (unphysical)")
+    if terms is not None and log_l is not None:
+        loss = np.exp(log_l)
+        for name, values in terms.items():
+            if float(np.max(values / loss)) < NEGLIGIBLE_TERM:
+                problems.append(f"the {name} term stays below 0.1% of the loss in every run: its constants are not "
+                                "determined by these data")  # fmt: skip
+    return problems
+
+
 def huber(r: np.ndarray, delta: float) -> np.ndarray:
     ar = np.abs(r)
     return np.where(ar <= delta, 0.5 * r * r, delta * (ar - 0.5 * delta))
@@ -203,13 +244,22 @@ class ChinchillaFit:
         )  # fmt: skip
         self.params_ = self.law_.to_dict()
         self.residuals_ = (_chinchilla_terms(x, log_n, log_d)[0] - log_l).tolist()
+        law = self.law_
+        self.problems_ = identification_problems(
+            log_n, log_d, {"alpha": law.alpha, "beta": law.beta},
+            {"A/N^alpha": law.A / np.exp(law.alpha * log_n), "B/D^beta": law.B / np.exp(law.beta * log_d)}, log_l,
+        )  # fmt: skip
+        self.identified_ = not self.problems_
+        warnings = []
         if not self.converged_:
-            self.warning_ = (
+            warnings.append(
                 f"the fit stopped at objective {f:.6g}, above the best minimum found from {n_starts} starts "
                 f"({self.best_objective_:.6g}): not converged"
             )
-        else:
-            self.warning_ = ""
+        if self.problems_:
+            self.converged_ = False  # a minimum of an unidentified or unphysical law is not a fit
+            warnings.append("not identified: " + "; ".join(self.problems_))
+        self.warning_ = "; ".join(warnings)
         return self
 
     def bootstrap(self, n_boot: int = 1000) -> dict[str, Any]:
@@ -269,6 +319,8 @@ class ChinchillaFit:
             "objective": self.objective_,
             "best_objective_found": self.best_objective_,
             "converged": self.converged_,
+            "identified": self.identified_,
+            "identification_problems": self.problems_,
             "starts": self.n_starts_,
             "huber_delta": self.delta,
             "fitted_range": self.law_.fitted_range,

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from trillion.errors import InputError
-from trillion.scaling.fit import SEARCH_ROWS, check_bootstrap, huber
+from trillion.scaling.fit import SEARCH_ROWS, check_bootstrap, huber, identification_problems
 
+EXPONENTS = ("alpha", "beta", "alpha_n", "alpha_d", "gamma")  # must be > 0 for loss to fall with scale
 POLISH = 3  # best starts refitted on every run when the search used a subset
 
 Predict = Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray]
@@ -135,8 +136,11 @@ class LawFit:
             results = sorted(((float(r.fun), r.x) for r in polished), key=lambda r: r[0])
         self.objective_, self.theta_ = results[0]
         self.best_objective_ = self.objective_
-        self.converged_ = True
         self.params_ = self.spec.report(self.theta_)
+        exponents = {k: v for k, v in self.params_.items() if k in EXPONENTS}
+        self.problems_ = identification_problems(np.log(cols["params"]), np.log(cols["tokens"]), exponents)
+        self.identified_ = not self.problems_
+        self.converged_ = self.identified_  # the best start's minimum; not a fit when unidentified
         self.residuals_ = (self.spec.predict(self.theta_, cols) - log_l).tolist()
         return self
 
@@ -161,8 +165,12 @@ class LawFit:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"law": self.law, "params": self.params_, "objective": self.objective_,
-                               "converged": self.converged_, "starts": self.n_starts_, "huber_delta": self.delta,
-                               "form": self.spec.source, "residuals_log": self.residuals_}  # fmt: skip
+                               "converged": self.converged_, "identified": self.identified_,
+                               "identification_problems": self.problems_, "starts": self.n_starts_,
+                               "huber_delta": self.delta, "form": self.spec.source,
+                               "residuals_log": self.residuals_}  # fmt: skip
+        if self.problems_:
+            out["warning"] = "not identified: " + "; ".join(self.problems_)
         if hasattr(self, "ci95_"):
             out["ci95"] = self.ci95_
         return out

@@ -19,20 +19,32 @@ def law_from_fit(fit: dict[str, Any]) -> Chinchilla:
     """The Chinchilla law a FIT.json describes (``trillion scaling fit --law chinchilla``)."""
     if fit.get("law", "chinchilla") != "chinchilla":
         raise InputError("--fit", "law", f"forecasts need a chinchilla fit, got {fit.get('law')!r}")
+    if fit.get("identified") is False:
+        problems = fit.get("identification_problems") or ["see the fit's warning"]
+        raise InputError("--fit", "identified", "this fit's constants are not determined by its runs, so it "
+                         f"cannot forecast: {'; '.join(map(str, problems))[:400]}")  # fmt: skip
     try:
         p = fit["params"]
         rng = {k: tuple(v) for k, v in fit.get("fitted_range", {}).items()}
-        return Chinchilla(E=float(p["E"]), A=float(p["A"]), B=float(p["B"]), alpha=float(p["alpha"]),
-                          beta=float(p["beta"]), source="fit file", fitted_range=rng)  # fmt: skip
+        law = Chinchilla(E=float(p["E"]), A=float(p["A"]), B=float(p["B"]), alpha=float(p["alpha"]),
+                         beta=float(p["beta"]), source="fit file", fitted_range=rng)  # fmt: skip
     except (KeyError, TypeError, ValueError) as e:
         raise InputError("--fit", "params", f"missing or malformed ({e})") from None
+    values = (law.E, law.A, law.B, law.alpha, law.beta)
+    if not all(math.isfinite(v) and v > 0 for v in values) or law.alpha > 10 or law.beta > 10:
+        raise InputError("--fit", "params", "E, A, B, alpha and beta must be positive and finite (alpha, beta <= 10) "
+                         "for a forecast")  # fmt: skip
+    return law
 
 
 def _samples(fit: dict[str, Any]) -> np.ndarray | None:
     s = fit.get("bootstrap_samples")
     if not s:
         return None
-    arr = np.asarray(s, dtype=float)
+    try:
+        arr = np.asarray(s, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("--fit", "bootstrap_samples", "must be rows of (E, A, B, alpha, beta)") from None
     if arr.ndim != 2 or arr.shape[1] != 5 or not np.all(np.isfinite(arr)):
         raise InputError("--fit", "bootstrap_samples", "must be rows of (E, A, B, alpha, beta)")
     return arr
