@@ -1,4 +1,5 @@
-"""Known-vulnerability audit of every pinned dependency (requirements.lock).
+"""Known-vulnerability audit of every pinned dependency (requirements-test.lock, a superset of
+requirements.lock).
 
 Run:  .venv/bin/python benchmarks/supply_chain_audit.py [--pip-audit PATH]
 
@@ -17,16 +18,16 @@ import sys
 import urllib.request
 from pathlib import Path
 
-LOCK = Path(__file__).resolve().parents[1] / "requirements.lock"
+LOCK = Path(__file__).resolve().parents[1] / "requirements-test.lock"
 
 
 def pins() -> list[tuple[str, str]]:
     out = []
     for line in LOCK.read_text().splitlines():
         line = line.split("#")[0].strip()
-        if "==" in line:
+        if "==" in line and not line.startswith("--"):
             name, version = line.split("==", 1)
-            out.append((name.strip(), version.strip()))
+            out.append((name.strip(), version.split()[0].split("+")[0]))
     return out
 
 
