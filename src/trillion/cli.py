@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 failed, 2 bad input (one line on stderr naming the input and
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Any
 
@@ -28,7 +27,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    """Strict JSON on stdout: a non-finite float (an undefined figure) is null, never NaN."""
+    from trillion.io.files import dumps_strict
+
+    sys.stdout.write(dumps_strict(data, indent=2) + "\n")
 
 
 def _resolve(name: str):
@@ -421,20 +423,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _COMMAND.main(args=argv, standalone_mode=False, prog_name="trillion")
     except InputError as e:
-        sys.stderr.write(f"trillion: error: {e}\n")
+        _error_line(str(e))
         return 2
     except typer.Exit as e:
         return e.exit_code
     except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("trillion: aborted\n")
         return 1
-    except typer.exceptions.TyperException as e:  # usage errors: click's message, exit code 2
-        show = getattr(e, "show", None)
-        if show is None:
+    except typer.exceptions.TyperException as e:  # usage errors: click's message as one line, exit code 2
+        message = getattr(e, "format_message", None)
+        if message is None:
             raise
-        show()
+        ctx = getattr(e, "ctx", None)
+        _error_line(f"{message()} (see `{ctx.command_path if ctx else 'trillion'} --help`)")
         return int(getattr(e, "exit_code", 2))
     return 0
+
+
+def _error_line(text: str) -> None:
+    """One line on stderr: whitespace collapsed, characters a terminal cannot show escaped."""
+    line = " ".join(f"trillion: error: {text}".split())
+    sys.stderr.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
 
 
 def run() -> None:  # console-script target
