@@ -31,6 +31,6 @@ def test_torch_load_only_with_weights_only():
 
 
 def test_web_server_binds_to_loopback_by_default():
-    from trillion.cli_report import ui
+    from trillion.cli.report import ui
 
     assert inspect.signature(ui).parameters["host"].default == "127.0.0.1"

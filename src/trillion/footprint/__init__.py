@@ -5,7 +5,7 @@ figures with every assumption and its source; `power` holds the power model, `da
 tables, `afford` the inverse question (what a budget buys).
 """
 
-from trillion.footprint.dist import Dist, parse_dist
+from trillion.dist import Dist, parse_dist
 from trillion.footprint.estimate import Footprint, estimate_footprint
 
 __all__ = ["Dist", "Footprint", "estimate_footprint", "parse_dist"]

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.footprint import estimate as est
-from trillion.footprint.dist import SAMPLES, Dist, percentiles
 from trillion.spec.hardware import Accelerator
 
 TOKENS_PER_PARAM = 20.0  # Hoffmann et al. 2022 (Chinchilla), Table 3 / Sec 3: ~20 tokens per parameter

@@ -22,9 +22,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.footprint import data
-from trillion.footprint.dist import SAMPLES, Dist, percentiles
 from trillion.footprint.power import PowerSamples, activity_from_mfu, default_activity, power_samples
 from trillion.spec.hardware import Accelerator
 

@@ -27,7 +27,7 @@ def power_model_error(exclude_runs: tuple[str, ...] = ()) -> tuple[float, int, s
     `exclude_runs`. Dimensionless (a log ratio). Source: measured_power.csv (Patterson et al.
     2021 Table 4; Chowdhery et al. 2022; Du et al. 2021), each predicted leave-one-out."""
     from trillion.catalog.hardware import find_accelerator
-    from trillion.footprint.dist import Dist
+    from trillion.dist import Dist
     from trillion.footprint.estimate import estimate_footprint
 
     residuals: list[float] = []

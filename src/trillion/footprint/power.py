@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trillion.dist import SAMPLES, Dist
 from trillion.errors import InputError
 from trillion.footprint import data
-from trillion.footprint.dist import SAMPLES, Dist
 from trillion.spec.hardware import Accelerator
 
 ACTIVITY_DEFAULT = Dist.uniform(

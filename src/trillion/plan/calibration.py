@@ -16,6 +16,7 @@ from pathlib import Path
 from trillion.errors import InputError
 from trillion.io.files import read_toml
 from trillion.plan.perf import Calibration
+from trillion.spec.choices import ATTENTION_KERNELS
 from trillion.spec.hardware import Accelerator
 
 DEFAULT = "a100-vtrain-single"
@@ -42,7 +43,7 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
             raise InputError(where, key, f"must be a number in [0, 10], got {value!r}")
         kwargs[key] = value
-    if kwargs.get("attention_kernel", "flash") not in ("flash", "unfused"):
+    if kwargs.get("attention_kernel", "flash") not in ATTENTION_KERNELS:
         raise InputError(where, "attention_kernel", "must be 'flash' or 'unfused'")
     for key in ("eta_gemm", "eta_hbm", "eta_net"):
         if key in kwargs and not 0 < kwargs[key] <= 1:

@@ -17,10 +17,9 @@ import numpy as np
 
 from trillion.plan.memory import memory_per_device
 from trillion.plan.perf import Calibration, ModelDims, StepTime, step_time
+from trillion.spec.choices import RECOMPUTE
 from trillion.spec.hardware import Cluster
 from trillion.spec.layout import Layout
-
-RECOMPUTE = ("none", "selective", "full")
 
 
 def _pow2_upto(n: int) -> list[int]:

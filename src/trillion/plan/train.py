@@ -18,19 +18,20 @@ import numpy as np
 
 from trillion.catalog.hardware import accelerators
 from trillion.count.flop import forward_flop
+from trillion.dist import SAMPLES, percentiles
 from trillion.errors import InputError
 from trillion.plan.calibration import REFERENCE_DEVICE, for_device, load_calibration
 from trillion.plan.memory import memory_per_device
 from trillion.plan.optimizers import find_optimizer, state_bytes
 from trillion.plan.perf import Calibration, mfu, model_dims, step_time
 from trillion.plan.search import search
+from trillion.spec.choices import ATTENTION_KERNELS, RECOMPUTE, TRAIN_PRECISIONS, ZERO_STAGES, check_choice
 from trillion.spec.hardware import Cluster
 from trillion.spec.layout import Layout
 from trillion.spec.model import ModelSpec
 
 GOODPUT = (0.75, 0.90, 0.97)  # triangular (low, mode, high)
 DEFAULT_BATCH_TOKENS = 16 * 2**20  # ~16M tokens per step when no global batch is given (Llama 3 405B)
-SAMPLES = 20_000
 
 
 def wall_clock_s(steps: int, step_s: float, cal: Calibration, seed: int = 0) -> np.ndarray:
@@ -55,11 +56,6 @@ def phase_fractions(parts: dict[str, Any], step_s: float) -> dict[str, float]:
     idle = _scalar(parts["pipeline_bubble"])
     compute = max(step_s - comm - idle, 0.0)
     return {"compute": compute / step_s, "communication": comm / step_s, "idle": idle / step_s}
-
-
-def percentiles(x: np.ndarray) -> dict[str, float]:
-    p10, p50, p90 = np.percentile(x, [10, 50, 90])
-    return {"p10": float(p10), "p50": float(p50), "p90": float(p90)}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -140,10 +136,13 @@ def plan_training(
 ) -> TrainPlan:
     """Plan training `spec` on `cluster` for `tokens` tokens (see module doc for the uncertainty);
     `optimizer` as in `trillion.plan.optimizers`."""
-    if tokens <= 0:
-        raise InputError("--tokens", None, f"must be positive, got {tokens}")
-    if precision not in ("bf16", "fp16", "fp8"):
-        raise InputError("--precision", None, f"must be bf16, fp16 or fp8, got {precision!r}")
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens <= 0:
+        raise InputError("tokens", None, f"must be a positive whole number, got {tokens!r}")
+    check_choice(precision, TRAIN_PRECISIONS, "precision")
+    check_choice(attention_kernel, ATTENTION_KERNELS, "attention_kernel")
+    check_choice(zero, ZERO_STAGES, "zero")
+    if recompute is not None:
+        check_choice(recompute, RECOMPUTE, "recompute")
     opt = find_optimizer(optimizer)
     dtype = precision
     acc = cluster.accelerator
@@ -170,7 +169,7 @@ def plan_training(
     rejected: dict[str, str] = {}
     alternatives: list[dict[str, Any]] = []
     if layout is None:
-        recomputes = (recompute,) if recompute else ("none", "selective", "full")
+        recomputes = (recompute,) if recompute else RECOMPUTE
         result = search(
             d,
             cluster,
@@ -213,7 +212,7 @@ def plan_training(
         layout.validate_for(cluster.num_devices)
         if batch_seqs % (layout.dp * layout.mbs):
             raise InputError(
-                "--global-batch",
+                "global_batch",
                 None,
                 f"global_batch({batch_seqs}) is not divisible by dp({layout.dp}) * mbs({layout.mbs})",
             )

@@ -71,7 +71,7 @@ def model_row(name: str, region: str = "World") -> dict[str, Any]:
 
 def compute_chart(models: list[dict[str, Any]]) -> str:
     """Training compute of each model as horizontal log bars (inline SVG; amber = estimated)."""
-    from trillion.report.charts import inline_svg, locked_figure
+    from trillion.charts import inline_svg, locked_figure
 
     rows = [
         (m["display_name"], m["figures"].get("train_compute"))

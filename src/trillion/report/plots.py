@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trillion.report.charts import inline_svg, locked_figure
+from trillion.charts import inline_svg, locked_figure
 
 
 def frontier_svg(n_active: float, tokens: float) -> str:

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from trillion.charts import locked_figure
 from trillion.errors import InputError
 from trillion.io.files import write_file
-from trillion.report.charts import locked_figure
 from trillion.scaling.laws import Chinchilla
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from trillion.dist import Dist
 from trillion.errors import InputError
-from trillion.footprint.dist import Dist
 from trillion.footprint.estimate import estimate_footprint
 from trillion.footprint.power import IDLE_OF_TDP
 from trillion.serve.dims import ServeDims, serve_dims

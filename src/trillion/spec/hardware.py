@@ -7,6 +7,7 @@ does not support is absent, never zero. Interconnect bandwidths are per device a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from trillion.errors import InputError
 
@@ -45,6 +46,12 @@ class Accelerator:
             have = ", ".join(sorted(self.peak_flop_per_s))
             raise InputError(self.name, "peak", f"no published dense {dtype} peak (has: {have})") from None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (base units, as the fields)."""
+        return {k: getattr(self, k) for k in ("name", "display_name", "peak_flop_per_s", "memory_bytes",
+                "memory_bytes_per_s", "tdp_w", "scale_up_domain", "scale_up_bytes_per_s", "scale_out_bytes_per_s",
+                "source", "unverified")}  # fmt: skip
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Cluster:
@@ -63,6 +70,11 @@ class Cluster:
     scale_out_bytes_per_s: float
     source: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "accelerator": self.accelerator.name, "num_devices": self.num_devices,
+                "scale_up_bytes_per_s": self.scale_up_bytes_per_s, "scale_out_bytes_per_s": self.scale_out_bytes_per_s,
+                "source": self.source}  # fmt: skip
+
     def validate(self) -> Cluster:
         for key in ("num_devices", "devices_per_node", "scale_up_domain"):
             value = getattr(self, key)
@@ -70,7 +82,7 @@ class Cluster:
                 raise InputError(self.name, key, f"must be a positive integer, got {value!r}")
         if self.num_devices > MAX_DEVICES:
             raise InputError(
-                "--gpus",
+                "gpus",
                 None,
                 f"{self.num_devices:,} devices is over the {MAX_DEVICES:,} this planner accepts",
             )

@@ -9,12 +9,9 @@ micro-batch size in sequences, ``vpp`` the virtual stages per device of an inter
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from trillion.errors import InputError
-
-Recompute = Literal["none", "selective", "full"]
-Schedule = Literal["1f1b", "interleaved"]
+from trillion.spec.choices import RECOMPUTE, ZERO_STAGES, Recompute, Schedule
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,9 +52,9 @@ class Layout:
             value = getattr(self, axis)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(where, axis, f"must be a positive integer, got {value!r}")
-        if self.zero not in (0, 1, 2, 3):
+        if self.zero not in ZERO_STAGES:
             raise InputError(where, "zero", f"must be 0, 1, 2 or 3, got {self.zero!r}")
-        if self.recompute not in ("none", "selective", "full"):
+        if self.recompute not in RECOMPUTE:
             raise InputError(where, "recompute", f"must be none, selective or full, got {self.recompute!r}")
         if self.world_size != world_size:
             raise InputError(
@@ -92,6 +89,17 @@ def parse_layout(text: str, where: str = "--layout") -> dict[str, int | str | bo
                 raise InputError(where, key, f"must be {kind}, got {value!r}")
             out[key] = int(digits)
     return out
+
+
+def complete_layout(fields: dict[str, int | str | bool], world_size: int, where: str = "--layout") -> Layout:
+    """A `Layout` from the axes given (`parse_layout`'s output) on `world_size` devices: ``dp`` is
+    whatever the given ``tp * pp * cp`` leave (``world // (tp * pp * cp)``) unless given; then
+    validated against the world size."""
+    kwargs = dict(fields)
+    if "dp" not in kwargs:
+        denom = int(kwargs.get("tp", 1)) * int(kwargs.get("pp", 1)) * int(kwargs.get("cp", 1))
+        kwargs["dp"] = max(1, world_size // denom)
+    return Layout(**kwargs).validate_for(world_size, where)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from trillion.cli.common import console, print_json
 from trillion.errors import InputError
 
 Opt = typer.Option
@@ -40,7 +41,6 @@ def run_cmd(
     quiet: Annotated[bool, Opt("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Train every run of a preset that is not finished yet (interrupted runs resume)."""
-    from trillion.cli import console
     from trillion.nn.ladder import find_preset
 
     find_preset(preset)
@@ -60,12 +60,11 @@ def status_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
     """The ladder's runs: configuration, status and measurements."""
     from rich.table import Table
 
-    from trillion.cli import _print_json, console
     from trillion.nn.ladder import ladder_summary
 
     runs = ladder_summary(directory)
     if as_json:
-        _print_json(runs)
+        print_json(runs)
         return
     t = Table(title=f"ladder in {directory}")
     for col in ("run", "family", "depth", "tokens", "status", "val loss", "tokens/s", "MFU", "energy (J)"):
@@ -91,7 +90,6 @@ def fit_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit the measured runs: compute trend with its exponent interval, Chinchilla law, forecast."""
-    from trillion.cli import _print_json, console
     from trillion.nn.fit import fit_ladder, ladder_calibration
     from trillion.nn.ladder import ladder_summary
 
@@ -102,7 +100,7 @@ def fit_cmd(
     if calibration:
         result["calibration"] = ladder_calibration(runs, calibration)
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     pl = result["compute_power_law"]
     console.print(f"L ~ C^-alpha_C on the frontier: alpha_C = {pl['alpha_c']:.4f} "
@@ -136,12 +134,11 @@ def quantize_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None
     _need_torch()
     from rich.table import Table
 
-    from trillion.cli import _print_json, console
     from trillion.nn.ladder import ladder_quantize
 
     rows = ladder_quantize(directory)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     t = Table(title="post-training weight quantisation (round-to-nearest; measured)")
     for col in ("run", "depth", "format", "weights", "val loss", "change"):
@@ -161,12 +158,11 @@ def repair_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
     checkpoint that does not verify is moved aside and its run restarts from step 0 on the next
     `trillion ladder run`. Nothing is deleted.
     """
-    from trillion.cli import _print_json, console
     from trillion.nn.ladder import repair_ladder
 
     done = repair_ladder(directory)
     if as_json:
-        _print_json(done)
+        print_json(done)
         return
     console.print(f"store: {done['store']}")
     for path in done["moved"]:
@@ -180,12 +176,11 @@ def repair_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
 @ladder_app.command("presets")
 def presets_cmd(as_json: JsonOpt = False) -> None:
     """The ladder presets."""
-    from trillion.cli import _print_json, console
     from trillion.nn.ladder import PRESETS, preset_dict
 
     data = [preset_dict(n) for n in PRESETS]
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     for p in data:
         console.print(f"{p['name']}: {p['description']}")

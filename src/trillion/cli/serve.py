@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from trillion.cli_footprint import FootprintFlags, PriceOpt, PueOpt, RegionOpt
+from trillion.cli.common import console, positive_count, print_json, resolve_model
+from trillion.cli.options import FootprintFlags, PriceOpt, PueOpt, RegionOpt
 from trillion.errors import InputError
 
 Opt = typer.Option
@@ -53,7 +54,6 @@ def serve(
 ) -> None:
     """Serving plan: memory, minimum hardware, layout, batch, TTFT/TPOT, throughput, energy, carbon, cost."""
     from trillion.catalog.hardware import find_accelerator
-    from trillion.cli import _positive_count, _print_json, _resolve, console
     from trillion.serve.perf import load_serve_calibration
     from trillion.serve.plan import plan_serving
     from trillion.units import parse_context_len, parse_quantity
@@ -64,24 +64,24 @@ def serve(
             "--latency-target", None, f"must be a positive time up to an hour, got {latency_target!r}"
         )
     fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
-    spec, _ = _resolve(name)
+    spec, _ = resolve_model(name)
     plan = plan_serving(
         spec,
         find_accelerator(gpu),
-        gpus=_positive_count(gpus, "--gpus") if gpus is not None else None,
+        gpus=positive_count(gpus, "--gpus") if gpus is not None else None,
         weights=weights,
         kv=kv,
         context=parse_context_len(context, "--context") if context else None,
         prompt=parse_context_len(prompt, "--prompt"),
         output=parse_context_len(output, "--output"),
-        batch=_positive_count(batch, "--batch") if batch is not None else None,
+        batch=positive_count(batch, "--batch") if batch is not None else None,
         latency_target_s=target,
         calibration=load_serve_calibration(calibration) if calibration else None,
         **fkw,
     )
     if as_json:
         data = plan.to_dict()
-        _print_json({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()})
+        print_json({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()})
         return
     from trillion.report.serve_tables import serve_tables
 
@@ -98,18 +98,17 @@ def fit(
 ) -> None:
     """The cheapest way to fit a model on given hardware (precision, device count), or why it cannot."""
     from trillion.catalog.hardware import find_accelerator
-    from trillion.cli import _print_json, _resolve, console
     from trillion.serve.fit import fit_options
 
     count, gpu = _on(on)
     from trillion.units import parse_context_len
 
-    spec, _ = _resolve(name)
+    spec, _ = resolve_model(name)
     result = fit_options(
         spec, find_accelerator(gpu, "--on"), count, kv=kv, context=parse_context_len(context, "--context")
     )
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     from rich.table import Table
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trillion.cli.common import console, print_json
 from trillion.errors import InputError
 from trillion.io.files import dumps_strict, write_file
 
@@ -56,7 +57,6 @@ def fit_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a scaling law by Huber loss on log loss, multi-start L-BFGS-B, with a convergence check."""
-    from trillion.cli import _print_json, console
     from trillion.scaling.runs import read_runs
 
     if not 0 < delta < 1:
@@ -95,7 +95,7 @@ def fit_cmd(
     if out:
         write_file(out, dumps_strict(result, indent=1) + "\n", "--out")
     if as_json:
-        _print_json({k: v for k, v in result.items() if k not in ("bootstrap_samples", "residuals_log")})
+        print_json({k: v for k, v in result.items() if k not in ("bootstrap_samples", "residuals_log")})
         return
     from rich.table import Table
 
@@ -126,7 +126,6 @@ def forecast_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Predicted loss with its interval, N* and D*, extrapolation distance, and a model proposal."""
-    from trillion.cli import _print_json, console
     from trillion.scaling.forecast import forecast
     from trillion.units import format_count
 
@@ -138,7 +137,7 @@ def forecast_cmd(
         cfg = {k: v for k, v in f["proposal"].items() if not k.startswith("_")}
         write_file(proposal, dumps_strict(cfg, indent=1) + "\n", "--proposal")
     if as_json:
-        _print_json(f)
+        print_json(f)
         return
     iv = f.get("loss_interval")
     span = f" (95%: {iv['p2.5']:.4f}-{iv['p97.5']:.4f})" if iv else " (no bootstrap in the fit: no interval)"
@@ -164,14 +163,13 @@ def forecast_cmd(
 def isoflop_cmd(runs: Annotated[str, typer.Argument(help="CSV or JSON of runs.")], columns: ColumnsOpt = None,
                 as_json: JsonOpt = False) -> None:  # fmt: skip
     """Chinchilla's approach 2: a parabola per compute budget and the exponent of N_opt(C)."""
-    from trillion.cli import _print_json, console
     from trillion.scaling.isoflop import isoflop_profiles
     from trillion.scaling.runs import read_runs
 
     data = read_runs(runs, columns, need=("params", "tokens", "loss"))
     res = isoflop_profiles(data["params"], data["flop"], data["loss"])
     if as_json:
-        _print_json(res)
+        print_json(res)
         return
     for v in res["profiles"]:
         console.print(
@@ -194,7 +192,6 @@ def downstream_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Two-step downstream fit: compute -> task loss (power law) -> accuracy (sigmoid)."""
-    from trillion.cli import _print_json, console
     from trillion.scaling.isoflop import DownstreamFit
     from trillion.scaling.runs import read_runs
 
@@ -213,7 +210,7 @@ def downstream_cmd(
             "accuracy": float(est.accuracy(at)),
         }
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     console.print(
         f"task loss = {est.step1_['E']:.4g} + {est.step1_['A']:.4g} (C / {est.step1_['flop_scale']:.3g})^-{est.step1_['alpha']:.4g}"
@@ -237,7 +234,6 @@ def plot_cmd(
     mark_flop: Annotated[str | None, Opt("--mark-flop", help="Mark the forecast at this compute.")] = None,
 ) -> None:
     """Loss against compute with the fitted frontier, or isoFLOP curves."""
-    from trillion.cli import console
     from trillion.scaling.runs import read_runs
 
     data = read_runs(runs, columns, need=("params", "tokens", "loss"))
@@ -267,7 +263,6 @@ def plot_cmd(
 @scaling_app.command("laws")
 def laws_cmd(as_json: JsonOpt = False) -> None:
     """Published constant sets with their sources, and Chinchilla 70B / 1.4T under each."""
-    from trillion.cli import _print_json, console
     from trillion.scaling.laws import (
         CHINCHILLA_PAPER,
         CHINCHILLA_UNROUNDED,
@@ -284,7 +279,7 @@ def laws_cmd(as_json: JsonOpt = False) -> None:
     rows.append({"constants": KAPLAN_2020.to_dict(), "source": KAPLAN_2020.source})
     rows.append({"constants": MUENNIGHOFF_2023.to_dict(), "source": MUENNIGHOFF_2023.source})
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for r in rows:
         extra = f"  L(70B, 1.4T) = {r['loss_70B_1.4T']:.4f}" if "loss_70B_1.4T" in r else ""

@@ -14,7 +14,7 @@ import numpy as np
 
 from trillion.errors import InputError
 
-SAMPLES = 20_000  # Monte Carlo draws per estimate (the training planner's count, so they pair up)
+SAMPLES = 20_000  # Monte Carlo draws per estimate: the planners and the footprint share them, so they pair up
 
 _NUM = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"
 _RANGE = re.compile(rf"^\s*({_NUM})\s*(?:(?:\.\.|-|to)\s*({_NUM}))?\s*$")

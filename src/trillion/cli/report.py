@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trillion.cli.common import console, positive_count, print_json
 from trillion.errors import InputError
 
 Opt = typer.Option
@@ -32,17 +33,16 @@ def report(
     as_json: Annotated[bool, Opt("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """The main job: what a frontier model takes to build and run, with a source or method for every figure."""
-    from trillion.cli import _positive_count, _print_json, console
     from trillion.footprint.data import grid_intensity
     from trillion.report.build import build_report
     from trillion.report.html import fmt, render_report
 
     grid_intensity(region)  # an unknown region fails before any work
-    r = build_report(name, region=region, gpu=gpu, gpus=_positive_count(gpus, "--gpus") if gpus else None)
+    r = build_report(name, region=region, gpu=gpu, gpus=positive_count(gpus, "--gpus") if gpus else None)
     if html:
         _write(html, render_report(r))
     if as_json:
-        _print_json(_without_charts(r))  # the charts are in the HTML
+        print_json(_without_charts(r))  # the charts are in the HTML
         return
     from rich.table import Table
 
@@ -120,7 +120,6 @@ def compare(
     as_json: Annotated[bool, Opt("--json", help="Print JSON.")] = False,
 ) -> None:
     """Frontier models side by side: size, tokens, compute, hours, energy, carbon, cost, serving, scores."""
-    from trillion.cli import _print_json, console
     from trillion.footprint.data import grid_intensity
     from trillion.report.compare import DEFAULT_SET, build_compare
     from trillion.report.html import fmt, render_compare
@@ -132,7 +131,7 @@ def compare(
     if html:
         _write(html, render_compare(c["models"], c["rows"], c["chart_svg"], c["sources"]))
     if as_json:
-        _print_json({k: v for k, v in c.items() if k != "chart_svg"})
+        print_json({k: v for k, v in c.items() if k != "chart_svg"})
         return
     from rich.table import Table
 

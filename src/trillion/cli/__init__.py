@@ -1,0 +1,63 @@
+"""The ``trillion`` command line: parse input, call the core, render a table or JSON.
+
+One module per command group (`models`, `train`, `footprint`, `serve`, `scaling`, `ladder`,
+`report`), each with ``register(app)``, over the shared helpers of `common`; no business logic
+here. Exit codes: 0 ok, 1 failed, 2 bad input (one line on stderr naming the input and the field).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from trillion.cli import footprint, ladder, models, report, scaling, serve, train
+from trillion.cli.common import flag_message
+from trillion.errors import InputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="trillion: what it takes to build, run and afford frontier-scale language models.",
+    pretty_exceptions_enable=False,
+)
+for group in (models, train, footprint, serve, scaling, ladder, report):  # the order of `trillion --help`
+    group.register(app)
+
+
+_COMMAND = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    global _COMMAND
+    if _COMMAND is None:  # typer builds the click command tree in ~35 ms: once per process
+        _COMMAND = typer.main.get_command(app)
+    try:
+        _COMMAND.main(args=argv, standalone_mode=False, prog_name="trillion")
+    except InputError as e:
+        _error_line(flag_message(e))
+        return 2
+    except typer.Exit as e:
+        return e.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("trillion: aborted\n")
+        return 1
+    except typer.exceptions.TyperException as e:  # usage errors: click's message as one line, exit code 2
+        message = getattr(e, "format_message", None)
+        if message is None:
+            raise
+        ctx = getattr(e, "ctx", None)
+        _error_line(f"{message()} (see `{ctx.command_path if ctx else 'trillion'} --help`)")
+        return int(getattr(e, "exit_code", 2))
+    return 0
+
+
+def _error_line(text: str) -> None:
+    """One line on stderr: whitespace collapsed, characters a terminal cannot show escaped."""
+    line = " ".join(f"trillion: error: {text}".split())
+    sys.stderr.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+
+
+def run() -> None:  # console-script target
+    sys.exit(main())

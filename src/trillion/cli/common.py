@@ -1,0 +1,72 @@
+"""What every command shares: the console, strict JSON printing, reading counts and model names,
+and the map from the core's quantity names to this CLI's flags.
+
+The core names what was wrong by quantity (``tokens: must be positive``); the CLI prints the flag
+a user typed (``--tokens: must be positive``) through `FLAGS`, so library users never see flag names.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from trillion.errors import InputError
+
+console = Console()
+
+MAX_COUNT = 10**20  # bounded work: tokens, hours and device counts beyond this are input errors
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+# quantity names the core raises -> the flag that sets them
+FLAGS = {
+    "tokens": "--tokens", "gpus": "--gpus", "seq_len": "--seq-len", "global_batch": "--global-batch",
+    "precision": "--precision", "recompute": "--recompute", "zero": "--zero", "optimizer": "--optimizer",
+    "attention_kernel": "--attention-kernel", "layout": "--layout", "weights": "--weights", "kv": "--kv",
+    "context": "--context", "prompt": "--prompt", "output": "--output", "batch": "--batch",
+    "latency_target": "--latency-target", "accelerator": "--gpu", "cluster": "--cluster",
+    "region": "--region", "year": "--year", "ownership": "--ownership", "embodied_method": "--embodied-method",
+    "mfu": "--mfu", "budget": "--budget", "price": "--price", "pue": "--pue", "bootstrap": "--bootstrap",
+    "loo": "--loo", "law": "--law", "fit": "--fit", "flop": "--flop", "params": "--params", "out": "--out",
+    "method": "--method", "rank": "--rank", "preset": "--preset", "corpus": "--corpus", "device": "--device",
+    "backend": "--backend", "nproc": "--nproc", "tokens_scale": "--tokens-scale",
+}  # fmt: skip
+
+
+def flag_message(e: InputError) -> str:
+    """The error's one line with the core's quantity name replaced by its flag."""
+    if e.where in FLAGS:
+        return str(InputError(FLAGS[e.where], e.field, e.message))
+    return str(e)
+
+
+def print_json(data: Any) -> None:
+    """Strict JSON on stdout: a non-finite float (an undefined figure) is null, never NaN."""
+    from trillion.io.files import dumps_strict
+
+    sys.stdout.write(dumps_strict(data, indent=2) + "\n")
+
+
+def resolve_model(name: str):
+    """(spec, catalog entry or None) for a catalog name or a config.json path."""
+    from trillion import _looks_like_path, load_model
+
+    if _looks_like_path(name):
+        return load_model(name), None
+    from trillion.catalog import find
+
+    entry = find(name)
+    return entry.spec, entry
+
+
+def positive_count(text: str, flag: str) -> int:
+    from trillion.units import parse_count
+
+    value, _ = parse_count(text, flag)
+    if value <= 0 or value != value.to_integral_value():
+        raise InputError(flag, None, f"must be a positive whole number, got {text!r}")
+    if value > MAX_COUNT:
+        raise InputError(flag, None, f"{text!r} is beyond any plan this tool makes (at most 1e20)")
+    return int(value)

@@ -1,0 +1,185 @@
+"""``trillion train`` and ``trillion finetune``: training plans from flags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from trillion.cli.common import JsonFlag, console, positive_count, print_json, resolve_model
+from trillion.cli.options import FootprintFlags
+from trillion.errors import InputError
+
+
+def plan_from_flags(
+    name: str,
+    tokens: str,
+    gpus: str | None,
+    gpu: str,
+    cluster: str | None,
+    seq_len: str = "4096",
+    global_batch: str | None = None,
+    precision: str = "bf16",
+    layout: str | None = None,
+    zero: int = 1,
+    recompute: str | None = None,
+    calibration: str | None = None,
+    attention_kernel: str = "flash",
+    optimizer: str = "adamw",
+):
+    """Parse the training flags (strings as typed) and plan the run (`trillion.plan_training`)."""
+    from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
+    from trillion.plan.calibration import load_calibration
+    from trillion.plan.train import plan_training
+    from trillion.spec.layout import complete_layout, parse_layout
+    from trillion.units import parse_context_len
+
+    n_tokens = positive_count(tokens, "--tokens")
+    s = parse_context_len(seq_len, "--seq-len")
+    if cluster:
+        cl = find_cluster(cluster)
+        if gpus is not None:
+            from dataclasses import replace
+
+            cl = replace(cl, num_devices=positive_count(gpus, "--gpus")).validate()
+    else:
+        cl = make_cluster(find_accelerator(gpu), positive_count(gpus or "1024", "--gpus"))
+    batch_seqs = positive_count(global_batch, "--global-batch") if global_batch else None
+    lay = None
+    if layout:
+        fields = {"zero": zero, **({"recompute": recompute} if recompute else {}), **parse_layout(layout)}
+        lay = complete_layout(fields, cl.num_devices)
+    spec, _ = resolve_model(name)
+    cal = load_calibration(calibration) if calibration else None
+    return plan_training(
+        spec,
+        cl,
+        tokens=n_tokens,
+        seq_len=s,
+        global_batch=batch_seqs,
+        layout=lay,
+        precision=precision,
+        zero=zero,
+        recompute=recompute,
+        calibration=cal,
+        attention_kernel=attention_kernel,
+        optimizer=optimizer,
+    )
+
+
+def train(
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    tokens: Annotated[str, typer.Option(help="Training tokens, e.g. 36T, 15.6T, 3e12.")] = "1T",
+    gpus: Annotated[
+        str | None, typer.Option(help="Number of accelerators (default: the cluster preset's).")
+    ] = None,
+    gpu: Annotated[
+        str, typer.Option(help="Accelerator (see catalog/accelerators), e.g. h800, h100, b200.")
+    ] = "h100",
+    cluster: Annotated[
+        str | None, typer.Option(help="Cluster preset, e.g. deepseek-v3-h800 (overrides --gpu).")
+    ] = None,
+    seq_len: Annotated[str, typer.Option("--seq-len", help="Sequence length (4096, 8k).")] = "4096",
+    global_batch: Annotated[str | None, typer.Option("--global-batch", help="Sequences per step.")] = None,
+    layout: Annotated[
+        str | None, typer.Option(help="e.g. tp=8,pp=16,ep=64,dp=8,mbs=1 (default: search).")
+    ] = None,
+    zero: Annotated[int, typer.Option(help="ZeRO stage 0-3 over data parallel.")] = 1,
+    recompute: Annotated[
+        str | None, typer.Option(help="none | selective | full (default: searched).")
+    ] = None,
+    precision: Annotated[str, typer.Option(help="bf16, fp16 or fp8 mixed precision.")] = "bf16",
+    optimizer: Annotated[
+        str, typer.Option(help="adamw, muon, adafactor (no momentum, factored) or adam8bit.")
+    ] = "adamw",
+    calibration: Annotated[
+        str | None, typer.Option(help="Calibration TOML (e.g. from trillion ladder).")
+    ] = None,
+    attention_kernel: Annotated[str, typer.Option("--attention-kernel", help="flash or unfused.")] = "flash",
+    region: Annotated[
+        str, typer.Option(help="Grid region for the footprint (see trillion footprint).")
+    ] = "World",
+    pue: Annotated[str | None, typer.Option(help="PUE or range for the footprint.")] = None,
+    price: Annotated[str | None, typer.Option(help="USD per device-hour for the footprint.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan a training run: layout, memory, step time, MFU, days, accelerator-hours and footprint."""
+
+    fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
+    plan = plan_from_flags(
+        name, tokens, gpus, gpu, cluster, seq_len, global_batch, precision, layout, zero, recompute,
+        calibration, attention_kernel, optimizer,
+    )  # fmt: skip
+    fp = None
+    if plan.fits:
+        from trillion.footprint.train import footprint_of_plan
+
+        fp = footprint_of_plan(plan, **fkw)
+    if as_json:
+        print_json({**plan.to_dict(), "footprint": fp.to_dict() if fp else None})
+        return
+    from trillion.report.tables import train_tables
+
+    for renderable in train_tables(plan):
+        console.print(renderable)
+    if fp is not None:
+        from trillion.report.footprint_tables import footprint_tables
+
+        console.print(
+            footprint_tables(fp, f"Footprint (region {region}; `trillion footprint` for all options)")[0]
+        )
+
+
+def finetune(
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "llama-3.1-8b",
+    method: Annotated[str, typer.Option(help="full, lora or qlora.")] = "lora",
+    rank: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
+    tokens: Annotated[str, typer.Option(help="Fine-tuning tokens, e.g. 100M.")] = "100M",
+    gpus: Annotated[str, typer.Option(help="Number of accelerators.")] = "1",
+    gpu: Annotated[str, typer.Option(help="Accelerator, e.g. h100, a100-80gb, h200.")] = "h100",
+    seq_len: Annotated[str, typer.Option("--seq-len", help="Sequence length.")] = "4096",
+    global_batch: Annotated[str, typer.Option("--global-batch", help="Sequences per step.")] = "64",
+    as_json: JsonFlag = False,
+) -> None:
+    """Fine-tuning memory per device and time: full, LoRA or QLoRA."""
+    from trillion.catalog.hardware import find_accelerator, make_cluster
+    from trillion.plan.finetune import plan_finetune
+    from trillion.units import format_bytes, format_count, parse_context_len
+
+    if method not in ("full", "lora", "qlora"):
+        raise InputError("--method", None, f"must be full, lora or qlora, got {method!r}")
+    cl = make_cluster(find_accelerator(gpu), positive_count(gpus, "--gpus"))
+    spec, _ = resolve_model(name)
+    plan = plan_finetune(
+        spec,
+        cl,
+        tokens=positive_count(tokens, "--tokens"),
+        method=method,  # type: ignore[arg-type]
+        rank=rank,
+        seq_len=parse_context_len(seq_len),
+        global_batch=positive_count(global_batch, "--global-batch"),
+    )
+    if as_json:
+        print_json(plan.to_dict())
+        return
+    t = Table(
+        title=f"{method} fine-tuning of {spec.name} on {cl.num_devices} x {cl.accelerator.display_name}"
+    )
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_row("fits", "yes" if plan.fits else f"NO: {plan.reason}")
+    t.add_row("trainable parameters", format_count(plan.trainable_params))
+    for k, v in plan.memory_bytes.items():
+        t.add_row(f"memory: {k}", format_bytes(v))
+    if plan.wall_clock_hours:
+        h = plan.wall_clock_hours
+        t.add_row("wall-clock hours (P50, P10-P90)", f"{h['p50']:.1f} ({h['p10']:.1f}-{h['p90']:.1f})")
+    console.print(t)
+    for a in plan.assumptions:
+        console.print(f"[dim]assumes {a}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(finetune)

@@ -1,0 +1,24 @@
+"""The closed sets of choices a plan is made of, each written once: a `Literal` for the type checker
+and the tuple of its values for validation and search."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Recompute = Literal["none", "selective", "full"]  # activation recomputation (Korthikanti et al. 2022)
+RECOMPUTE: tuple[str, ...] = get_args(Recompute)
+AttentionKernel = Literal["flash", "unfused"]  # fused causal-skipping kernel, or scores through memory
+ATTENTION_KERNELS: tuple[str, ...] = get_args(AttentionKernel)
+TrainPrecision = Literal["bf16", "fp16", "fp8"]  # mixed-precision recipe of the matmul datapath
+TRAIN_PRECISIONS: tuple[str, ...] = get_args(TrainPrecision)
+Schedule = Literal["1f1b", "interleaved"]
+ZERO_STAGES = (0, 1, 2, 3)  # 0 none, 1 optimizer states, 2 + gradients, 3 + parameters (FSDP)
+
+
+def check_choice(value: object, choices: tuple, where: str) -> None:
+    """`InputError` naming `where` unless `value` is one of `choices`."""
+    if value not in choices:
+        from trillion.errors import InputError
+
+        shown = ", ".join(map(str, choices))
+        raise InputError(where, None, f"must be one of {shown}, got {value!r}")
