@@ -16,8 +16,10 @@ from __future__ import annotations
 import statistics
 
 from trillion.catalog.hardware import find_accelerator
-from trillion.footprint import Dist, estimate_footprint
+from trillion.dist import Dist
 from trillion.footprint.data import table
+from trillion.footprint.estimate import estimate_footprint
+from trillion.units import G_PER_T
 
 
 def main() -> None:
@@ -32,7 +34,7 @@ def main() -> None:
             pue=Dist.point(float(row["pue"])),
             intensity=Dist.point(float(row["g_co2e_per_kwh"])),
         )
-        got, published = fp.co2e_t["location"]["p50"], float(row["published_t"])
+        got, published = fp.co2e_g["location"]["p50"] / G_PER_T, float(row["published_t"])
         errors.append(abs(got / published - 1))
         print(
             f"| {row['run']} | {float(row['device_hours']):,.0f} | {row['power_w_per_device']} | {row['pue']} "

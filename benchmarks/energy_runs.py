@@ -22,11 +22,13 @@ import statistics
 
 from trillion import load_model
 from trillion.catalog.hardware import find_accelerator, make_cluster
-from trillion.footprint import Dist, estimate_footprint
+from trillion.dist import Dist
 from trillion.footprint.data import table
-from trillion.footprint.train import footprint_of_plan
+from trillion.footprint.estimate import estimate_footprint
+from trillion.footprint.of_train import footprint_of_plan
+from trillion.footprint.validation import power_model_error
 from trillion.plan.train import plan_training
-from trillion.units import parse_quantity
+from trillion.units import J_PER_MWH, parse_quantity
 
 TPU_V4_ICI = "150 GB/s"  # assumption: 2,400 Gbit/s of ICI per chip, counted as both directions
 TPU_V4_DCN = "6.25 GB/s"  # assumption: 50 Gbit/s data-centre network per chip (v5p's figure)
@@ -40,7 +42,8 @@ CHAINED = [
 
 
 def _basis_energy(fp, row) -> float:
-    return fp.it_energy_mwh["p50"] if row["energy_basis"].startswith("IT") else fp.energy_mwh["p50"]
+    """The run's own energy basis (IT or facility), in MWh as published."""
+    return (fp.it_energy_j["p50"] if row["energy_basis"].startswith("IT") else fp.energy_j["p50"]) / J_PER_MWH
 
 
 def given_duration() -> list[float]:
@@ -58,9 +61,10 @@ def given_duration() -> list[float]:
             mfu=float(row["mfu"]),
             pue=Dist.point(float(row["pue"])),
             exclude_runs=(row["run"],),
+            power_error=power_model_error((row["run"],)),
         )
         it = row["energy_basis"].startswith("IT")
-        pct = fp.it_energy_mwh if it else fp.energy_mwh
+        pct = {k: v / J_PER_MWH for k, v in (fp.it_energy_j if it else fp.energy_j).items()}
         published = float(row["energy_mwh"])
         err = pct["p50"] / published - 1
         errors.append(abs(err))

@@ -14,8 +14,10 @@ import time
 
 from trillion import load_model
 from trillion.catalog.hardware import find_accelerator, make_cluster
-from trillion.footprint import Dist, estimate_footprint
-from trillion.footprint.train import footprint_of_plan
+from trillion.dist import Dist
+from trillion.footprint.estimate import estimate_footprint
+from trillion.footprint.of_train import footprint_of_plan
+from trillion.footprint.validation import power_model_error
 from trillion.plan.train import plan_training
 
 
@@ -36,10 +38,13 @@ def main(repeats: int = 30) -> None:
     )
     cases = {
         "accelerator-hours, h100, region USA": lambda: estimate_footprint(
-            h100, Dist.point(2.788e6), region="USA"
+            h100, Dist.point(2.788e6), region="USA", power_error=power_model_error()
         ),
         "accelerator-hours, tpu-v4 (measured runs), all embodied methods": lambda: estimate_footprint(
-            find_accelerator("tpu-v4"), Dist.point(1e6), embodied_method="all"
+            find_accelerator("tpu-v4"),
+            Dist.point(1e6),
+            embodied_method="all",
+            power_error=power_model_error(),
         ),
         "planned DeepSeek-V3 on 2048 x h800, region CN": lambda: footprint_of_plan(plan, region="CN"),
     }

@@ -7,17 +7,11 @@ the catalog states a triangular where a most-likely value is known.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from trillion.errors import InputError
-
 SAMPLES = 20_000  # Monte Carlo draws per estimate: the planners and the footprint share them, so they pair up
-
-_NUM = r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?"
-_RANGE = re.compile(rf"^\s*({_NUM})\s*(?:(?:\.\.|-|to)\s*({_NUM}))?\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,34 +78,17 @@ def parse_dist(
     text: str,
     where: str,
     *,
+    kind: str = "number",
     minimum: float = 0.0,
     maximum: float = float("inf"),
-    strip: tuple[str, ...] = (),
     source: str = "given by the user",
 ) -> Dist:
-    """``"1.2"`` -> point, ``"1.1-1.3"`` -> uniform; each bound within [minimum, maximum].
+    """``"1.2"`` -> point, ``"1.1-1.3"`` -> uniform, ``"2-4 $/h"`` -> uniform in USD/h: a value or a
+    range of kind `kind`, read by the one unit registry (`trillion.units.parse_range`), each bound
+    within [minimum, maximum] in the kind's canonical unit."""
+    from trillion.units import parse_range
 
-    `strip` lists unit spellings to remove first (``"$/h"``, ``"g/kWh"``); they must match the
-    quantity's documented unit, so nothing is converted silently.
-    """
-    raw = text
-    t = text.strip()
-    for s in sorted(strip, key=len, reverse=True):
-        t = t.replace(s, " ")
-    if t.strip().startswith("-"):
-        raise InputError(where, None, f"must be >= {minimum:g}, got {raw!r}")
-    m = _RANGE.match(t)
-    if not m:
-        raise InputError(where, None, f"cannot read {raw!r}: give a number or a range like 1.1-1.3")
-    lo = float(m.group(1))
-    hi = float(m.group(2)) if m.group(2) is not None else lo
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise InputError(where, None, f"must be finite, got {raw!r}")
-    if hi < lo:
-        raise InputError(where, None, f"range must be low-high, got {raw!r}")
-    if lo < minimum or hi > maximum:
-        bounds = f"between {minimum:g} and {maximum:g}" if maximum < float("inf") else f">= {minimum:g}"
-        raise InputError(where, None, f"must be {bounds}, got {raw!r}")
+    lo, hi = parse_range(text, kind, where, minimum=minimum, maximum=maximum)
     return Dist(lo, lo if lo == hi else None, hi, source)
 
 

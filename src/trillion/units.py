@@ -13,6 +13,12 @@ from decimal import Decimal, InvalidOperation
 
 from trillion.errors import InputError
 
+# SI conversion factors (trillion computes in J, g CO2e and L; display units appear only at the edges)
+J_PER_KWH = 3.6e6
+J_PER_MWH = 3.6e9
+G_PER_T = 1e6
+L_PER_M3 = 1e3
+
 MAX_LITERAL_CHARS = 64  # a typed number longer than this is refused before any conversion
 MAX_EXPONENT = 60  # |decimal exponent| of a typed count: 1e60 is ~40 orders beyond any count planned here
 
@@ -115,24 +121,45 @@ def parse_context_len(text: str | int, where: str = "--seq-len") -> int:
     return int(value)
 
 
-# --- physical quantities (pint), parsed once at the boundary --------------------------------------
+# --- physical quantities: one pint registry for everything a user types ---------------------------
 
-_QUANTITY = re.compile(
-    r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*[A-Za-z][A-Za-z0-9/*^ ]{0,40}\s*$|^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-)
-_DIMENSIONS = {
-    "flop_per_s": "FLOP / second",
-    "byte": "byte",
-    "byte_per_s": "byte / second",
-    "watt": "watt",
-    "second": "second",
-    "joule": "joule",
+# kind -> (canonical unit the value is returned in, what the help text calls it, example)
+KINDS: dict[str, tuple[str, str, str]] = {
+    "energy": ("J", "joules", "500 MWh, 2 GWh, 3.6e9 J"),
+    "power": ("W", "watts", "700 W, 10.2 kW"),
+    "time": ("s", "seconds", "50 ms, 2 h, 3 days"),
+    "years": ("year", "years", "4 years, 3-5"),
+    "bytes": ("B", "bytes", "80 GB, 141 GiB"),
+    "byte_per_s": ("B / s", "bytes per second", "3.35 TB/s, 400 Gbit/s"),
+    "flop": ("FLOP", "FLOP", "3.8e25 FLOP"),
+    "flop_per_s": ("FLOP / s", "FLOP per second", "989 TFLOP/s"),
+    "carbon": ("gCO2e", "grams of CO2e", "1000 tCO2e, 5 kt"),
+    "water": ("L", "litres", "38 m3, 500 mL"),
+    "money": ("USD", "US dollars", "10M$, $2.5B, 300k USD"),
+    "carbon_intensity": ("gCO2e / kWh", "g CO2e per kWh", "414 g/kWh, 0.4 kg/kWh"),
+    "water_intensity": ("L / kWh", "litres per kWh", "0.27 L/kWh"),
+    "price_per_hour": ("USD / h", "USD per device-hour", "2.5 $/h, 2-4 USD/h"),
+    "price_per_energy": ("USD / kWh", "USD per kWh", "0.08 $/kWh"),
+    "days": ("day", "days", "20 days, 2 weeks"),
+    "number": ("", "a number", "0.5, 50%, 1.1-1.2"),
 }
+# spellings the case-insensitive fallback may resolve to; a lower-case form shared by two
+# spellings (mwh: mWh or MWh) is refused as ambiguous, never guessed
+SPELLINGS = (
+    "J kJ MJ GJ TJ PJ Wh kWh MWh GWh TWh PWh W kW MW GW s ms us min h hour day week year "
+    "g kg t kt Mt Gt gCO2e kgCO2e tCO2e ktCO2e MtCO2e GtCO2e L mL kL ML USD "
+    "B kB MB GB TB PB KiB MiB GiB TiB PiB bit kbit Mbit Gbit Tbit FLOP kFLOP MFLOP GFLOP TFLOP PFLOP EFLOP"
+).split()
+# technically valid, but in this domain a case slip for the large unit: refused with both readings
+CASE_TRAPS = {"mWh": "MWh", "mW": "MW", "mt": "Mt", "mtCO2e": "MtCO2e", "mJ": "MJ", "mg": "Mg or kg"}
+# count multipliers written on a sum of money (10M$, $2.5B): SI prefixes do not apply to USD
+MONEY_SCALE = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "bn": 1e9, "T": 1e12}
 _registry = None
 
 
 def _ureg():
-    """Our own pint registry: bytes, bits (= byte / 8), FLOP, seconds, watts as real dimensions.
+    """Our own pint registry: bytes, bits (= byte / 8), FLOP, seconds, watts, joules, grams of CO2e
+    (the only mass trillion knows: ``g``, ``kg`` and ``t`` are CO2e), litres and USD as dimensions.
 
     Built on first use (pint costs ~0.4 s to import), so `import trillion` stays fast.
     """
@@ -149,38 +176,159 @@ def _ureg():
             "byte = [information] = B", "bit = byte / 8",
             "FLOP = [computation] = flop", "OP = FLOP",
             "second = [time] = s", "minute = 60 * second = min", "hour = 60 * minute = h",
-            "day = 24 * hour", "watt = [power] = W", "joule = watt * second = J",
-            "watt_hour = watt * hour = Wh",
+            "day = 24 * hour", "week = 7 * day", "year = 365.25 * day = y", "watt = [power] = W",
+            "joule = watt * second = J", "watt_hour = watt * hour = Wh",
+            "gCO2e = [emission] = g = gCO2 = g_CO2e", "tCO2e = 1e6 * gCO2e = t = tonne = tCO2",
+            "meter = [length] = m", "litre = 1e-3 * meter ** 3 = L = l = liter",
+            "USD = [currency] = dollar",
         ):  # fmt: skip
             u.define(line)
         _registry = u
     return _registry
 
 
-def parse_quantity(text: str | float | int, expect: str, where: str, field: str | None = None) -> float:
-    """``"989 TFLOP/s"`` -> 9.89e14, in the base unit of `expect` (a key of ``_DIMENSIONS``).
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-    A bare number is taken as already in the base unit. A value of the wrong dimension
-    (``"989 TFLOP"`` where a rate is expected) raises `InputError` naming `where` and `field`.
-    """
-    if isinstance(text, bool):
-        raise InputError(where, field, f"must be a quantity in {_DIMENSIONS[expect]}, got {text!r}")
-    if isinstance(text, (int, float)):
-        value = float(text)
-    else:
-        u = _ureg()
-        if len(text) > 2 * MAX_LITERAL_CHARS or not _QUANTITY.match(text):
+
+def _normalise(text: str) -> str:
+    t = text.strip().replace("³", "**3").replace("²", "**2").replace("µ", "u").replace("×", "*")
+    t = re.sub(r"(?<![A-Za-z])m3\b", "m**3", t)
+    t = re.sub(r"\s+CO2e?\b", "CO2e", t)  # "t CO2e" -> "tCO2e"
+    t = re.sub(r"(?i)\bgpu[- ]?(hours?|h)\b", "h", t)  # "$/GPU-hour" -> "$/h"
+    t = re.sub(r"(?i)\bdevice[- ]?(hours?|h)\b", "h", t)
+    if "$" in t:
+        t = t.replace("$", " USD ").strip()
+        if t.startswith("USD"):  # "$10M" -> "10M USD"
+            t = t[3:].strip() + " USD"
+    return " ".join(t.split())
+
+
+def _resolve_units(unit: str, where: str, field: str | None, text: str) -> str:
+    """`unit` with each unknown token resolved case-insensitively to the one spelling it can
+    mean; a token two spellings share (mwh) or none matches is refused, naming the input."""
+    u = _ureg()
+
+    def fix(m: re.Match) -> str:
+        token = m.group(0)
+        if token in CASE_TRAPS:
             raise InputError(
-                where, field, f"cannot read {text!r} as a quantity (a number, then a unit such as 'GB/s')"
+                where, field, f"{text!r}: {token} is milli-{token[1:]}; did you mean {CASE_TRAPS[token]}?"
             )
         try:
-            q = u.Quantity(text.strip())
-        except Exception as e:  # pint's expression parser raises assorted errors on junk: all are bad input
-            raise InputError(where, field, f"cannot read {text!r} as a quantity: {e}") from None
-        target = u.Quantity(1, _DIMENSIONS[expect])
-        if q.dimensionality != target.dimensionality:
-            raise InputError(where, field, f"{text!r} is not in {_DIMENSIONS[expect]}")
-        value = float(q.to(_DIMENSIONS[expect]).magnitude)
+            u.parse_units(token)
+            return token
+        except Exception:  # pint raises several kinds for an unknown unit
+            pass
+        matches = sorted({s for s in (*SPELLINGS, *CASE_TRAPS) if s.lower() == token.lower()})
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InputError(
+                where,
+                field,
+                f"{text!r}: {token!r} is ambiguous ({' or '.join(matches)}); write it in the right case",
+            )
+        raise InputError(where, field, f"{text!r}: unknown unit {token!r}")
+
+    return _TOKEN.sub(fix, unit)
+
+
+def parse_quantity(text: str | float | int, expect: str, where: str, field: str | None = None) -> float:
+    """``"989 TFLOP/s"`` -> 9.89e14: `text` in the canonical unit of kind `expect` (a key of
+    `KINDS`: energy in J, carbon in g CO2e, water in L, money in USD, ...).
+
+    The one parser for every unit-bearing input (flags, catalog files, web fields). A bare number is
+    taken as already in the canonical unit. Case matters where it means something: ``mWh`` is
+    refused as a likely slip for ``MWh`` (never read as it), ``mwh`` as ambiguous; ``kwh`` is
+    ``kWh``. Money takes count multipliers (``10M$``, ``$2.5B``, ``300k USD``), not SI prefixes.
+    Sizes are bounded before conversion. Raises `InputError` naming `where` and `field`.
+    """
+    canonical, what, example = KINDS[_ALIASES.get(expect, expect)]
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise InputError(where, field, f"must be a quantity in {what} (e.g. {example}), got {text!r}")
+    if isinstance(text, int | float):
+        value = float(text)
+    else:
+        if len(text) > 2 * MAX_LITERAL_CHARS:
+            raise InputError(where, field, f"{len(text):,} characters is too long for a quantity")
+        norm = _normalise(text)
+        percent = norm.endswith("%")
+        m = _NUMBER.match(norm[:-1] if percent else norm)
+        if not m:
+            raise InputError(where, field, f"cannot read {text!r} as a quantity in {what} (e.g. {example})")
+        number = float(_bounded_decimal(m.group(1), text, where, field, "a quantity", f"(e.g. {example})"))
+        unit = m.group(2)
+        if percent:
+            if unit or canonical:
+                raise InputError(where, field, f"{text!r}: a percentage is a number, not {what}")
+            number /= 100
+        scale = 1.0
+        first = unit.split(" ", 1)[0] if unit else ""
+        if canonical == "USD" and first in MONEY_SCALE:  # "10M USD"
+            scale, unit = MONEY_SCALE[first], unit[len(first) :].strip()
+        elif canonical == "USD" and unit and unit[0] in "mgG" and unit.lower().endswith("usd"):
+            raise InputError(where, field, f"{text!r}: write millions as M and billions as B (10M$, 2B$)")
+        value = number * scale
+        if unit:
+            unit = _resolve_units(unit, where, field, text)
+            u = _ureg()
+            try:
+                q = u.Quantity(value, unit)
+                target = u.Quantity(1, canonical) if canonical else u.Quantity(1)
+                if q.dimensionality != target.dimensionality:
+                    raise InputError(where, field, f"{text!r} is not in {what} (e.g. {example})")
+                value = float(q.to(canonical).magnitude) if canonical else float(q.to("").magnitude)
+            except InputError:
+                raise
+            except Exception as e:  # pint's parser raises assorted errors on junk: all are bad input
+                raise InputError(where, field, f"cannot read {text!r} as {what}: {str(e)[:80]}") from None
     if not (value == value and abs(value) != float("inf")):
         raise InputError(where, field, f"must be finite, got {text!r}")
     return value
+
+
+# the names the catalog files and earlier callers use for kinds
+_ALIASES = {"byte": "bytes", "watt": "power", "second": "time", "joule": "energy"}
+
+
+def parse_range(text: str, kind: str, where: str, *, minimum: float = 0.0,
+                maximum: float = float("inf")) -> tuple[float, float]:  # fmt: skip
+    """``"2-4 $/h"`` -> (2.0, 4.0); ``"1.2"`` -> (1.2, 1.2): a value or a range (``a-b``, ``a..b``,
+    ``a to b``) of kind `kind`, the unit written once at the end or on both sides, each bound
+    within [minimum, maximum] in the kind's canonical unit."""
+    t = str(text).strip()
+    if t.startswith("-"):
+        raise InputError(where, None, f"must be >= {minimum:g}, got {text!r}")
+    lo = hi = None
+    # the first separator at which both sides read as quantities (so "1e-3-2" is 0.001 to 2)
+    for m in re.finditer(r"\s*(?:\.\.|-|\bto\b)\s*", t):
+        left, right = t[: m.start()], t[m.end() :]
+        if not left or not right:
+            continue
+        right_m, left_m = _NUMBER.match(_normalise(right)), _NUMBER.match(_normalise(left))
+        if right_m and left_m and right_m.group(2) and not left_m.group(2):  # "2-4 $/h": the unit once
+            left = f"{left} {right_m.group(2)}"
+        try:
+            lo, hi = parse_quantity(left, kind, where), parse_quantity(right, kind, where)
+            break
+        except InputError:
+            continue
+    if lo is None or hi is None:
+        lo = hi = parse_quantity(t, kind, where)
+    if hi < lo:
+        raise InputError(where, None, f"range must be low-high, got {text!r}")
+    if lo < minimum or hi > maximum:
+        bounds = f"between {minimum:g} and {maximum:g}" if maximum < float("inf") else f">= {minimum:g}"
+        unit = "" if kind == "number" else f" {KINDS[kind][1]}"
+        raise InputError(where, None, f"must be {bounds}{unit}, got {text!r}")
+    return lo, hi
+
+
+def format_quantity(value: float, kind: str, unit: str) -> str:
+    """`value` (canonical unit of `kind`) written in `unit`, e.g. (3.6e12, "energy", "MWh") -> "1000 MWh";
+    `parse_quantity` reads the result back to `value` (the round trip is a tested property)."""
+    u = _ureg()
+    canonical = KINDS[kind][0]
+    shown = u.Quantity(value, canonical).to(unit).magnitude if canonical else value
+    return f"{shown!r} {unit}".strip()

@@ -86,19 +86,44 @@ def test_afford(capsys):
 @pytest.mark.parametrize(
     ("text", "kind", "amount"),
     [
-        ("10M$", "usd", 1e7),
-        ("$2.5B", "usd", 2.5e9),
-        ("500 MWh", "mwh", 500),
-        ("2GWh", "mwh", 2000),
-        ("1000 tCO2e", "tco2e", 1000),
-        ("10K$", "usd", 1e4),  # scale letters in either case (the fuzzer found 'K' raising KeyError)
-        ("10m$", "usd", 1e7),
-        ("3 kwh", "mwh", 3e-3),
+        ("10M$", "money", 1e7),
+        ("$2.5B", "money", 2.5e9),
+        ("500 MWh", "energy", 500 * 3.6e9),
+        ("2GWh", "energy", 2000 * 3.6e9),
+        ("1000 tCO2e", "carbon", 1000 * 1e6),
+        ("5 kt CO2e", "carbon", 5e9),
+        ("10K$", "money", 1e4),  # scale letters in either case (the fuzzer found 'K' raising KeyError)
+        ("300k USD", "money", 3e5),
+        ("3 kwh", "energy", 3 * 3.6e6),  # no meaning lost by the case: kWh
     ],
 )
 def test_parse_budget(text, kind, amount):
     b = parse_budget(text)
     assert (b.kind, b.amount) == (kind, pytest.approx(amount))
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("1 mWh", "did you mean MWh"),  # never read as 1 MWh (a 10^9 misread before the one registry)
+        ("1 mwh", "ambiguous"),
+        ("10m$", "write millions as M"),
+        ("1 mt CO2e", "did you mean Mt"),
+        ("5 W", "cannot read"),
+    ],
+)
+def test_budget_case_traps_are_refused(text, needle):
+    from trillion.errors import InputError
+
+    with pytest.raises(InputError, match=needle):
+        parse_budget(text)
+
+
+def test_afford_1_milliwatt_hour_is_not_1_megawatt_hour(capsys):
+    assert main(["afford", "--budget", "1 mWh", "--gpu", "h100"]) == 2
+    assert "--budget" in capsys.readouterr().err
+    mega = _json(capsys, "afford", "--budget", "1 MWh", "--gpu", "h100", "--json")[0]
+    assert mega["budget"]["amount"] == pytest.approx(3.6e9) and mega["budget"]["label"] == "1 MWh"
 
 
 def test_zero_budget_in_any_case_is_one_error():

@@ -10,7 +10,9 @@ import trillion.footprint.afford as afford_mod
 import trillion.footprint.estimate as estimate_mod
 import trillion.footprint.power as power_mod
 from trillion.catalog.hardware import find_accelerator
-from trillion.footprint import Dist, estimate_footprint
+from trillion.dist import Dist
+from trillion.footprint.estimate import estimate_footprint
+from trillion.footprint.validation import power_model_error
 from trillion.footprint.data import table
 
 # table -> (value columns, the column naming each row's source)
@@ -65,7 +67,7 @@ def test_published_carbon_figures_reproduced_within_5_percent():
             pue=Dist.point(float(row["pue"])),
             intensity=Dist.point(float(row["g_co2e_per_kwh"])),
         )
-        err = fp.co2e_t["location"]["p50"] / float(row["published_t"]) - 1
+        err = fp.co2e_g["location"]["p50"] / 1e6 / float(row["published_t"]) - 1
         errors.append(abs(err))
         assert abs(err) <= 0.05, (row["run"], err)
     assert len(errors) >= 9
@@ -81,19 +83,19 @@ def test_energy_model_leave_one_out_guard():
             mfu=float(row["mfu"]),
             pue=Dist.point(float(row["pue"])),
             exclude_runs=(row["run"],),
+            power_error=power_model_error((row["run"],)),
         )
-        pct = fp.it_energy_mwh if row["energy_basis"].startswith("IT") else fp.energy_mwh
-        errors.append(abs(pct["p50"] / float(row["energy_mwh"]) - 1))
-        inside += pct["p10"] <= float(row["energy_mwh"]) <= pct["p90"]
+        pct = fp.it_energy_j if row["energy_basis"].startswith("IT") else fp.energy_j
+        measured = float(row["energy_mwh"]) * 3.6e9
+        errors.append(abs(pct["p50"] / measured - 1))
+        inside += pct["p10"] <= measured <= pct["p90"]
     assert statistics.median(errors) <= 0.11 and max(errors) < 0.25
     assert inside >= 5  # nominal 80% of 7 is 5.6; 2 of 7 before the model-error term
 
 
 def test_model_error_is_leave_one_out():
-    from trillion.footprint.model_error import power_model_error
-
-    sigma_all, n_all, _ = power_model_error()
-    assert n_all == len(table("measured_power")) and 0.02 < sigma_all < 0.5
+    every = power_model_error()
+    assert every.runs == len(table("measured_power")) and 0.02 < every.sigma < 0.5
     for row in table("measured_power"):
-        sigma, n, names = power_model_error((row["run"],))
-        assert n == n_all - 1 and row["run"] not in names.split(", ") and sigma > 0
+        e = power_model_error((row["run"],))
+        assert e.runs == every.runs - 1 and row["run"] not in e.names.split(", ") and e.sigma > 0

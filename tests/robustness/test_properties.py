@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from trillion import load_model
 from trillion.catalog.hardware import find_accelerator, make_cluster
 from trillion.count import count
-from trillion.footprint import Dist, estimate_footprint
+from trillion.dist import Dist
+from trillion.footprint.estimate import estimate_footprint
 from trillion.plan.train import plan_training
 from trillion.serve.plan import plan_serving
 from trillion.units import format_count, parse_context_len, parse_count, parse_quantity
@@ -39,12 +40,12 @@ def test_footprint_monotone_and_ordered(hours, pue, region):
     a = estimate_footprint(H100, Dist.point(hours), pue=Dist.point(pue), region=region, seed=1)
     b = estimate_footprint(H100, Dist.point(hours * 2), pue=Dist.point(pue), region=region, seed=1)
     assert (
-        b.energy_mwh["p50"] > a.energy_mwh["p50"]
-        and b.co2e_t["location"]["p50"] > a.co2e_t["location"]["p50"]
+        b.energy_j["p50"] > a.energy_j["p50"]
+        and b.co2e_g["location"]["p50"] > a.co2e_g["location"]["p50"]
         and b.cost_usd["p50"] > a.cost_usd["p50"]
-        and b.water_m3["p50"] > a.water_m3["p50"]
+        and b.water_l["p50"] > a.water_l["p50"]
     )
-    for p in (a.energy_mwh, a.it_energy_mwh, a.water_m3, a.cost_usd, *a.co2e_t.values()):
+    for p in (a.energy_j, a.it_energy_j, a.water_l, a.cost_usd, *a.co2e_g.values()):
         assert p["p10"] <= p["p50"] <= p["p90"]
 
 

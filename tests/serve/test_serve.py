@@ -77,12 +77,17 @@ def test_best_batch_meets_the_latency_target():
 
 
 def test_per_query_figures_are_consistent():
-    p = plan_serving(load_model("llama-3.1-8b"), H100, gpus=2, batch=64, prompt=500, output=300, region="FRA")
+    from trillion.footprint.of_serve import footprint_of_serving
+
+    p = plan_serving(load_model("llama-3.1-8b"), H100, gpus=2, batch=64, prompt=500, output=300)
     assert p.layout["replicas"] * p.devices_per_replica == p.devices == 2
-    e = p.energy_j_per_output_token
+    assert p.accelerator_j_per_output_token == pytest.approx(p.accelerator_w * p.device_s_per_output_token)
+    fp = footprint_of_serving(p, H100, region="FRA")
+    e = fp.energy_j_per_output_token
+    assert e["accelerators"] == p.accelerator_j_per_output_token
     assert 0 < e["accelerators"] < e["it"] < e["facility"]
-    assert p.energy_wh_per_query["p50"] == pytest.approx(e["facility"] * 300 / 3600, rel=0.05)
-    assert p.co2e_g_per_query["p10"] <= p.co2e_g_per_query["p50"] <= p.co2e_g_per_query["p90"]
+    assert fp.energy_j_per_query["p50"] == pytest.approx(e["facility"] * 300, rel=0.05)
+    assert fp.co2e_g_per_query["p10"] <= fp.co2e_g_per_query["p50"] <= fp.co2e_g_per_query["p90"]
 
 
 @pytest.mark.parametrize("model", ["qwen3-max", "kimi-k2", "deepseek-v3"])

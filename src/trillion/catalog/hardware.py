@@ -13,9 +13,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from trillion.dist import Dist
 from trillion.errors import InputError
 from trillion.spec.hardware import Accelerator, Cluster
 from trillion.units import parse_quantity
+
+# an accelerator's idle draw as a share of its TDP: used by the power model and the serving model
+IDLE_OF_TDP = Dist.uniform(
+    0.10,
+    0.20,
+    "secondary: idle ~15% of TDP (nemulai.com GPU table); H200 80.3 W idle of 700 W = 11.5%"
+    " (api.serialalice.pt, nvidia-smi)",
+)
 
 
 def _folder(name: str) -> Path:

@@ -30,31 +30,47 @@ def footprint(
     accelerator_hours: Annotated[
         str | None, Opt("--accelerator-hours", help="Device-hours, e.g. 2.788M.")
     ] = None,
-    days: Annotated[str | None, Opt(help="Wall-clock days on --gpus devices.")] = None,
+    days: Annotated[
+        str | None, Opt(help="Wall-clock time on --gpus devices, e.g. 20, 20 days, 3 weeks.")
+    ] = None,
     mfu: Annotated[float | None, Opt(help="Achieved MFU of a given run (sets its activity).")] = None,
     region: RegionOpt = "World",
     year: YearOpt = None,
     pue: PueOpt = None,
-    wue: Annotated[str | None, Opt(help="On-site water, L per IT kWh, or a site id (aws_wue_2024).")] = None,
-    water_offsite: Annotated[
-        str | None, Opt("--water-offsite", help="Off-site water, L per kWh generated.")
+    wue: Annotated[
+        str | None,
+        Opt(help="On-site water per IT kWh, e.g. 0.27, 0.27 L/kWh, 0.1-0.3; or a site id (aws_wue_2024)."),
     ] = None,
-    intensity: Annotated[str | None, Opt(help="Grid intensity g CO2e/kWh (overrides --region).")] = None,
+    water_offsite: Annotated[
+        str | None, Opt("--water-offsite", help="Off-site water per kWh generated, e.g. 1.29, 1.29 L/kWh.")
+    ] = None,
+    intensity: Annotated[
+        str | None, Opt(help="Grid intensity (overrides --region), e.g. 414, 414 g/kWh, 0.414 kg/kWh.")
+    ] = None,
     renewable_share: Annotated[
-        str | None, Opt("--renewable-share", help="Market-based: share of energy covered by contracts, 0-1.")
+        str | None,
+        Opt("--renewable-share", help="Market-based: share of energy under contracts, e.g. 0.5, 50%."),
     ] = None,
     market_intensity: Annotated[
-        str | None, Opt("--market-intensity", help="Market-based contract intensity, g/kWh.")
+        str | None, Opt("--market-intensity", help="Market-based contract intensity, e.g. 20, 20 g/kWh.")
     ] = None,
     price: PriceOpt = None,
     ownership: Annotated[
         str, Opt(help="cloud (price per device-hour) or owned (capex + electricity).")
     ] = "cloud",
-    capex: Annotated[str | None, Opt(help="Owned: USD per device incl. its server share.")] = None,
-    electricity_price: Annotated[str | None, Opt("--electricity-price", help="Owned: USD per kWh.")] = None,
+    capex: Annotated[
+        str | None, Opt(help="Owned: USD per device incl. its server share, e.g. 30000, 30k$.")
+    ] = None,
+    electricity_price: Annotated[
+        str | None, Opt("--electricity-price", help="Owned: USD per kWh, e.g. 0.08, 0.08 $/kWh.")
+    ] = None,
     embodied_method: EmbodiedOpt = "default",
-    lifetime: Annotated[str | None, Opt(help="Hardware service life in years (default 3-5).")] = None,
-    power: Annotated[str | None, Opt(help="System W per device (replaces the power model).")] = None,
+    lifetime: Annotated[
+        str | None, Opt(help="Hardware service life (default 3-5 years), e.g. 4, 4 years.")
+    ] = None,
+    power: Annotated[
+        str | None, Opt(help="System power per device (replaces the power model), e.g. 700, 700 W, 1.2 kW.")
+    ] = None,
     list_regions: Annotated[bool, Opt("--list-regions", help="List the grid regions and exit.")] = False,
     as_json: Annotated[bool, Opt("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -78,10 +94,12 @@ def footprint(
             "footprint", None, "give exactly one of --model (with --tokens), --accelerator-hours, --days"
         )
     from trillion.catalog.hardware import find_accelerator
-    from trillion.footprint import Dist, estimate_footprint
+    from trillion.dist import Dist
+    from trillion.footprint.estimate import estimate_footprint
+    from trillion.footprint.validation import power_model_error
 
     if model:
-        from trillion.footprint.train import footprint_of_plan
+        from trillion.footprint.of_train import footprint_of_plan
 
         plan = plan_from_flags(model, tokens or "1T", gpus, gpu, cluster, seq_len, global_batch, precision)
         if not plan.fits:
@@ -98,8 +116,8 @@ def footprint(
             n = positive_count(gpus or "", "--gpus") if gpus else None
             if n is None:
                 raise InputError("--gpus", None, "needed with --days")
-            hours = parse_dist(days or "", "--days", minimum=1e-6).median * 24 * n
-        fp = estimate_footprint(acc, Dist.point(hours), mfu=mfu, **kw)
+            hours = parse_dist(days or "", "--days", kind="days", minimum=1e-6).median * 24 * n
+        fp = estimate_footprint(acc, Dist.point(hours), mfu=mfu, power_error=power_model_error(), **kw)
         title = f"Footprint of {hours:,.0f} {acc.name} device-hours"
     if as_json:
         print_json(fp.to_dict())
@@ -111,7 +129,9 @@ def footprint(
 
 
 def afford(
-    budget: Annotated[str, Opt(help="Budget: 10M$, 500MWh or 1000tCO2e.")],
+    budget: Annotated[
+        str, Opt(help="Budget in money, energy or carbon, e.g. 10M$, $2.5B, 500 MWh, 1000 tCO2e.")
+    ],
     gpu: Annotated[str | None, Opt(help="Accelerator (default: every one with a shipped price).")] = None,
     gpus: Annotated[str, Opt(help="Devices the run would use.")] = "1024",
     region: RegionOpt = "World",

@@ -98,7 +98,12 @@ def hardware(as_json: JsonFlag = False) -> None:
 
     accs = sorted(accelerators().values(), key=lambda a: a.peak_flop_per_s.get("bf16", 0.0))
     if as_json:
-        print_json({"accelerators": [a.to_dict() for a in accs], "clusters": [c.to_dict() for c in clusters().values()]})
+        print_json(
+            {
+                "accelerators": [a.to_dict() for a in accs],
+                "clusters": [c.to_dict() for c in clusters().values()],
+            }
+        )
         return
     t = Table(title="accelerators (dense peaks)")
     for col in (

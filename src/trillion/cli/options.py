@@ -16,6 +16,24 @@ from trillion.errors import InputError
 Opt = typer.Option
 
 
+INF = float("inf")
+# every unit-bearing footprint flag: (kind in the one registry, lowest, highest in its canonical unit);
+# a bare number is in the unit its help text names (the kind's canonical unit)
+FLAG_UNITS: dict[str, tuple[str, float, float]] = {
+    "--pue": ("number", 1.0, 3.0),
+    "--wue": ("water_intensity", 0.0, 20.0),
+    "--water-offsite": ("water_intensity", 0.0, 100.0),
+    "--intensity": ("carbon_intensity", 0.0, 2000.0),
+    "--renewable-share": ("number", 0.0, 1.0),
+    "--market-intensity": ("carbon_intensity", 0.0, 2000.0),
+    "--price": ("price_per_hour", 0.0, INF),
+    "--capex": ("money", 0.0, INF),
+    "--electricity-price": ("price_per_energy", 0.0, 10.0),
+    "--lifetime": ("years", 0.5, 20.0),
+    "--power": ("power", 1.0, 1e5),
+}
+
+
 @dataclass(frozen=True)
 class FootprintFlags:
     """The footprint flags as given (strings), parsed by `kwargs()` into `estimate_footprint`'s."""
@@ -58,42 +76,22 @@ class FootprintFlags:
             kw["wue"] = (
                 _site_dist(site, "l_per_kwh", "l_per_kwh")
                 if site
-                else parse_dist(self.wue, "--wue", maximum=20.0, strip=("L/kWh", "l/kwh"))
+                else parse_dist(self.wue, "--wue", kind="water_intensity", maximum=20.0)
             )
-        simple: dict[str, tuple[str, str | None, dict[str, Any]]] = {
-            "water_offsite": (
-                "--water-offsite",
-                self.water_offsite,
-                {"maximum": 100.0, "strip": ("L/kWh", "l/kwh")},
-            ),
-            "intensity": (
-                "--intensity",
-                self.intensity,
-                {"maximum": 2000.0, "strip": ("gCO2e/kWh", "g/kWh")},
-            ),
-            "renewable_share": ("--renewable-share", self.renewable_share, {"maximum": 1.0}),
-            "market_intensity": (
-                "--market-intensity",
-                self.market_intensity,
-                {"maximum": 2000.0, "strip": ("g/kWh",)},
-            ),
-            "price": ("--price", self.price, {"strip": ("$/h", "USD/h", "usd/h", "$", "USD", "usd")}),
-            "capex_usd": ("--capex", self.capex, {"strip": ("$", "USD", "usd")}),
-            "electricity_usd_per_kwh": (
-                "--electricity-price",
-                self.electricity_price,
-                {"maximum": 10.0, "strip": ("$/kWh", "$")},
-            ),
-            "lifetime_years": (
-                "--lifetime",
-                self.lifetime,
-                {"minimum": 0.5, "maximum": 20.0, "strip": ("years", "y")},
-            ),
-            "power_w": ("--power", self.power, {"minimum": 1.0, "maximum": 1e5, "strip": ("W", "w")}),
-        }
-        for key, (flag, text, opts) in simple.items():
+        for key, (flag, text) in {
+            "water_offsite": ("--water-offsite", self.water_offsite),
+            "intensity": ("--intensity", self.intensity),
+            "renewable_share": ("--renewable-share", self.renewable_share),
+            "market_intensity": ("--market-intensity", self.market_intensity),
+            "price": ("--price", self.price),
+            "capex_usd": ("--capex", self.capex),
+            "electricity_usd_per_kwh": ("--electricity-price", self.electricity_price),
+            "lifetime_years": ("--lifetime", self.lifetime),
+            "power_w": ("--power", self.power),
+        }.items():
             if text is not None:
-                kw[key] = parse_dist(text, flag, **opts)
+                kind, lo, hi = FLAG_UNITS[flag]
+                kw[key] = parse_dist(text, flag, kind=kind, minimum=lo, maximum=hi)
         if self.intensity is not None:
             kw["region"] = "given"
         return kw
@@ -112,9 +110,9 @@ RegionOpt = Annotated[
 ]
 YearOpt = Annotated[int | None, Opt(help="Grid-intensity year (default: latest).")]
 PueOpt = Annotated[
-    str | None, Opt(help="PUE, a range (1.1-1.2) or a site id (google_fleet, industry_avg_2023).")
+    str | None, Opt(help="PUE, e.g. 1.1, 1.1-1.2; or a site id (google_fleet, industry_avg_2023).")
 ]
-PriceOpt = Annotated[str | None, Opt(help="USD per device-hour, or a range (2-4).")]
+PriceOpt = Annotated[str | None, Opt(help="USD per device-hour: 2.5, 2.5 $/h or a range (2-4 USD/h).")]
 EmbodiedOpt = Annotated[
     str, Opt("--embodied-method", help="boavizta, vendor, die, hubblo, ecologits, node or all.")
 ]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +11,11 @@ from trillion.cli.options import FootprintFlags, PriceOpt, PueOpt, RegionOpt
 from trillion.errors import InputError
 
 Opt = typer.Option
+
+
+# the footprint keys of `trillion serve --json` when nothing fits (no device time to price)
+EMPTY_FOOTPRINT: dict[str, Any] = {"energy_j_per_output_token": {}, "energy_wh_per_query": {}, "co2e_g_per_query": {},
+                   "water_ml_per_query": {}, "cost_usd_per_million_tokens": None, "cost_usd_per_query": None}  # fmt: skip
 
 
 def _on(text: str) -> tuple[int, str]:
@@ -54,6 +58,7 @@ def serve(
 ) -> None:
     """Serving plan: memory, minimum hardware, layout, batch, TTFT/TPOT, throughput, energy, carbon, cost."""
     from trillion.catalog.hardware import find_accelerator
+    from trillion.footprint.of_serve import footprint_of_serving
     from trillion.serve.perf import load_serve_calibration
     from trillion.serve.plan import plan_serving
     from trillion.units import parse_context_len, parse_quantity
@@ -65,9 +70,10 @@ def serve(
         )
     fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
     spec, _ = resolve_model(name)
+    acc = find_accelerator(gpu)
     plan = plan_serving(
         spec,
-        find_accelerator(gpu),
+        acc,
         gpus=positive_count(gpus, "--gpus") if gpus is not None else None,
         weights=weights,
         kv=kv,
@@ -77,15 +83,16 @@ def serve(
         batch=positive_count(batch, "--batch") if batch is not None else None,
         latency_target_s=target,
         calibration=load_serve_calibration(calibration) if calibration else None,
-        **fkw,
     )
+    fp = footprint_of_serving(plan, acc, **fkw) if plan.fits else None
     if as_json:
-        data = plan.to_dict()
-        print_json({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()})
+        data = {**plan.to_dict(), **(fp.to_dict() if fp else EMPTY_FOOTPRINT)}
+        data["assumptions"] = plan.assumptions + (fp.assumptions if fp else [])
+        print_json(data)
         return
     from trillion.report.serve_tables import serve_tables
 
-    for r in serve_tables(plan):
+    for r in serve_tables(plan, fp):
         console.print(r)
 
 

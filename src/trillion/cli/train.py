@@ -113,7 +113,7 @@ def train(
     )  # fmt: skip
     fp = None
     if plan.fits:
-        from trillion.footprint.train import footprint_of_plan
+        from trillion.footprint.of_train import footprint_of_plan
 
         fp = footprint_of_plan(plan, **fkw)
     if as_json:

@@ -1,8 +1,11 @@
 """Energy, carbon, water and money of accelerator time, with P10/P50/P90 and every assumption.
 
 Conventions (each figure in the output names its own):
+- units: computed in joules, grams of CO2e, litres and USD (device time in device-hours, as
+  prices and service lives are quoted); `Footprint.to_dict` converts to MWh, t CO2e and m3 for
+  display, at the edge.
 - energy: IT energy = devices x hours x IT power per device (`trillion.footprint.power`);
-  facility energy = IT energy x PUE. ``energy_mwh`` is facility energy.
+  facility energy = IT energy x PUE. ``energy_j`` (``energy_mwh`` in the JSON) is facility energy.
 - carbon, location-based: facility energy x the grid's average intensity (GHG Protocol Scope 2
   location method); market-based: the same energy x a contract intensity or x (1 - renewable
   share); without either, market-based equals location-based (no instrument claimed).
@@ -27,6 +30,7 @@ from trillion.errors import InputError
 from trillion.footprint import data
 from trillion.footprint.power import PowerSamples, activity_from_mfu, default_activity, power_samples
 from trillion.spec.hardware import Accelerator
+from trillion.units import G_PER_T, J_PER_KWH, J_PER_MWH, L_PER_M3
 
 HOURS_PER_YEAR = 8766.0  # 365.25 days
 
@@ -58,18 +62,33 @@ EMBODIED_METHODS = (*EMBODIED_PREFERENCE, "node", "all")
 _NO_SERVER_SHARE = {"die", "component", "node"}
 
 
+@dataclass(frozen=True, slots=True)
+class PowerError:
+    """The power model's own error: a log-normal factor (median 1) on modelled system power, with
+    sigma measured leave-one-out on runs with known energy (`trillion.footprint.validation`)."""
+
+    sigma: float
+    runs: int
+    names: str
+
+
+def _display(p: dict[str, float], k: float) -> dict[str, float]:
+    return {q: v / k for q, v in p.items()}
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Footprint:
-    """One footprint estimate. Each ``dict`` of percentiles has keys p10/p50/p90."""
+    """One footprint estimate in SI units: joules, grams of CO2e, litres, USD; device time in
+    device-hours. Each ``dict`` of percentiles has keys p10/p50/p90."""
 
     accelerator: str
     device_hours: dict[str, float]
-    it_energy_mwh: dict[str, float]
-    energy_mwh: dict[str, float]
-    energy_breakdown_mwh: dict[str, float]
-    co2e_t: dict[str, dict[str, float]]
-    embodied_by_method_t: dict[str, float]
-    water_m3: dict[str, Any]
+    it_energy_j: dict[str, float]
+    energy_j: dict[str, float]  # facility (IT x PUE)
+    energy_breakdown_j: dict[str, float]  # P50 of each part
+    co2e_g: dict[str, dict[str, float]]  # location, market, embodied, total_location
+    embodied_by_method_g: dict[str, float]
+    water_l: dict[str, Any]  # p10/p50/p90 of on-site + off-site, and each
     cost_usd: dict[str, float] | None
     cost_usd_per_million_tokens: dict[str, float] | None
     power_basis: str
@@ -78,17 +97,25 @@ class Footprint:
     samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form, in display units (MWh, t CO2e, m3) named in each key."""
+        water = {
+            k: (_display(v, L_PER_M3) if isinstance(v, dict) else v / L_PER_M3)
+            for k, v in self.water_l.items()
+        }
         return {
             "accelerator": self.accelerator,
             "device_hours": self.device_hours,
-            "it_energy_mwh": self.it_energy_mwh,
+            "it_energy_mwh": _display(self.it_energy_j, J_PER_MWH),
             "energy_mwh": {
-                **self.energy_mwh,
+                **_display(self.energy_j, J_PER_MWH),
                 "basis": "facility (IT x PUE)",
-                "breakdown_p50": self.energy_breakdown_mwh,
+                "breakdown_p50": _display(self.energy_breakdown_j, J_PER_MWH),
             },
-            "co2e_t": {**self.co2e_t, "embodied_by_method_p50": self.embodied_by_method_t},
-            "water_m3": self.water_m3,
+            "co2e_t": {
+                **{k: _display(v, G_PER_T) for k, v in self.co2e_g.items()},
+                "embodied_by_method_p50": _display(self.embodied_by_method_g, G_PER_T),
+            },
+            "water_m3": water,
             "cost_usd": self.cost_usd,
             "cost_usd_per_million_tokens": self.cost_usd_per_million_tokens,
             "power_basis": self.power_basis,
@@ -170,7 +197,7 @@ def estimate_footprint(
     accelerator_w: np.ndarray | None = None,
     tokens: float | None = None,
     exclude_runs: tuple[str, ...] = (),
-    model_error: bool = True,
+    power_error: PowerError | None = None,
     seed: int = 0,
 ) -> Footprint:
     """Footprint of `device_hours` (samples or a distribution) on accelerator `acc`.
@@ -178,9 +205,9 @@ def estimate_footprint(
     Activity comes from `activity` (samples, e.g. a plan's phases), else from a known `mfu`, else
     a default range. Units: hours, W, g CO2e/kWh, L/kWh, USD per device-hour, USD per kWh, years; `tokens` (for the
     cost per million tokens) is a count. Pass `exclude_runs` to keep measured runs out of the power
-    model (leave-one-out validation). Modelled power (not a given `power_w` or `accelerator_w`)
-    carries the model's own error measured on runs with known energy
-    (`trillion.footprint.model_error`) unless `model_error` is False.
+    model (leave-one-out validation). `power_error` (measured by `trillion.footprint.validation`,
+    passed in by the callers above this module) widens modelled power, not a given `power_w` or
+    `accelerator_w`, by the model's own error.
     """
     if ownership not in ("cloud", "owned"):
         raise InputError("--ownership", None, f"must be cloud or owned, got {ownership!r}")
@@ -213,14 +240,15 @@ def estimate_footprint(
         accelerator_w=accelerator_w,
         assumptions=out,
     )
-    if model_error and power_w is None and accelerator_w is None:
-        power = _with_model_error(power, exclude_runs, rng, out)
+    if power_error is not None and power_w is None and accelerator_w is None:
+        power = _with_model_error(power, power_error, rng, out)
 
     pue = pue or PUE_DEFAULT
     _note(out, "PUE", pue, "")
     pue_s = pue.sample(rng, SAMPLES)
-    it_kwh = hours * power.total_w / 1000
-    fac_kwh = it_kwh * pue_s
+    it_j = hours * 3600 * power.total_w
+    fac_j = it_j * pue_s
+    fac_kwh = fac_j / J_PER_KWH
 
     if intensity is None:
         row = data.grid_intensity(region, year)
@@ -236,13 +264,13 @@ def estimate_footprint(
         region_id = region
     _note(out, "grid intensity (location-based)", intensity, "g CO2e/kWh")
     g_s = intensity.sample(rng, SAMPLES)
-    location_t = fac_kwh * g_s / 1e6
+    location_g = fac_kwh * g_s
     if market_intensity is not None:
         _note(out, "market-based intensity (contracts)", market_intensity, "g CO2e/kWh")
-        market_t = fac_kwh * market_intensity.sample(rng, SAMPLES) / 1e6
+        market_g = fac_kwh * market_intensity.sample(rng, SAMPLES)
     elif renewable_share is not None:
         _note(out, "renewable share claimed (market-based)", renewable_share, "")
-        market_t = location_t * (1 - renewable_share.sample(rng, SAMPLES))
+        market_g = location_g * (1 - renewable_share.sample(rng, SAMPLES))
     else:
         out.append(
             {
@@ -251,14 +279,14 @@ def estimate_footprint(
                 "source": "no contract or renewable share given",
             }
         )
-        market_t = location_t
+        market_g = location_g
 
     life = lifetime_years or LIFETIME_DEFAULT
     _note(out, "hardware service life", life, "years")
     kg_dev, by_method = _embodied(acc, embodied_method, rng, out)
     share = hours / (life.sample(rng, SAMPLES) * HOURS_PER_YEAR)
-    embodied_t = kg_dev * share / 1000
-    embodied_by_method = {m: float(np.median(kg * share / 1000)) for m, kg in sorted(by_method.items())}
+    embodied_g = kg_dev * 1000 * share
+    embodied_by_method = {m: float(np.median(kg * 1000 * share)) for m, kg in sorted(by_method.items())}
 
     wue = wue or WUE_DEFAULT
     _note(out, "on-site water (WUE, per IT kWh)", wue, "L/kWh")
@@ -266,34 +294,34 @@ def estimate_footprint(
         w_row = data.water_offsite(region_id)
         water_offsite = Dist.point(float(w_row["l_per_kwh"]), w_row["source"]) if w_row else OFFSITE_DEFAULT
     _note(out, "off-site water (per kWh generated)", water_offsite, "L/kWh")
-    onsite_m3 = it_kwh * wue.sample(rng, SAMPLES) / 1000
-    offsite_m3 = fac_kwh * water_offsite.sample(rng, SAMPLES) / 1000
+    onsite_l = it_j / J_PER_KWH * wue.sample(rng, SAMPLES)
+    offsite_l = fac_kwh * water_offsite.sample(rng, SAMPLES)
 
     cost = _cost(acc, hours, fac_kwh, ownership, price, capex_usd, electricity_usd_per_kwh, life, rng, out)
 
     breakdown = {
-        "accelerators": float(np.median(hours * power.accelerator_w)) / 1e6,
-        "hosts": float(np.median(hours * power.host_w)) / 1e6,
-        "network": float(np.median(hours * power.network_w)) / 1e6,
-        "facility_overhead": float(np.median(fac_kwh - it_kwh)) / 1e3,
+        "accelerators": float(np.median(hours * 3600 * power.accelerator_w)),
+        "hosts": float(np.median(hours * 3600 * power.host_w)),
+        "network": float(np.median(hours * 3600 * power.network_w)),
+        "facility_overhead": float(np.median(fac_j - it_j)),
     }
     return Footprint(
         accelerator=acc.name,
         device_hours=percentiles(hours),
-        it_energy_mwh=percentiles(it_kwh / 1e3),
-        energy_mwh=percentiles(fac_kwh / 1e3),
-        energy_breakdown_mwh=breakdown,
-        co2e_t={
-            "location": percentiles(location_t),
-            "market": percentiles(market_t),
-            "embodied": percentiles(embodied_t),
-            "total_location": percentiles(location_t + embodied_t),
+        it_energy_j=percentiles(it_j),
+        energy_j=percentiles(fac_j),
+        energy_breakdown_j=breakdown,
+        co2e_g={
+            "location": percentiles(location_g),
+            "market": percentiles(market_g),
+            "embodied": percentiles(embodied_g),
+            "total_location": percentiles(location_g + embodied_g),
         },
-        embodied_by_method_t=embodied_by_method,
-        water_m3={
-            **percentiles(onsite_m3 + offsite_m3),
-            "onsite": percentiles(onsite_m3),
-            "offsite": percentiles(offsite_m3),
+        embodied_by_method_g=embodied_by_method,
+        water_l={
+            **percentiles(onsite_l + offsite_l),
+            "onsite": percentiles(onsite_l),
+            "offsite": percentiles(offsite_l),
         },
         cost_usd=percentiles(cost) if cost is not None else None,
         cost_usd_per_million_tokens=(
@@ -302,31 +330,28 @@ def estimate_footprint(
         power_basis=power.basis,
         assumptions=out,
         samples={
-            "energy_mwh": fac_kwh / 1e3,
-            "co2e_location_t": location_t,
+            "energy_j": fac_j,
+            "co2e_location_g": location_g,
             **({"cost_usd": cost} if cost is not None else {}),
         },
     )
 
 
 def _with_model_error(
-    power: PowerSamples, exclude_runs: tuple[str, ...], rng: np.random.Generator, out: list[dict[str, str]]
+    power: PowerSamples, error: PowerError, rng: np.random.Generator, out: list[dict[str, str]]
 ) -> PowerSamples:
     """`power` times a log-normal factor (median 1) whose sigma is the power model's measured
     leave-one-out error."""
-    from trillion.footprint.model_error import power_model_error
-
-    sigma, n_runs, names = power_model_error(exclude_runs)
-    if sigma == 0.0:
+    if error.sigma == 0.0:
         return power
-    factor = np.exp(rng.normal(0.0, sigma, SAMPLES))
+    factor = np.exp(rng.normal(0.0, error.sigma, SAMPLES))
     z90 = 1.2816  # standard normal quantile at 0.9: the factor's P10-P90 is exp(-+z90 sigma)
     out.append(
         {
             "name": "power model error (log-normal factor on system power)",
-            "value": f"sigma {sigma:.3f} (P10-P90 x{math.exp(-z90 * sigma):.2f}-{math.exp(z90 * sigma):.2f})",
-            "source": f"root mean square of ln(measured / predicted) over {n_runs} runs with measured energy, each"
-            f" predicted leave-one-out ({names}; measured_power.csv)",
+            "value": f"sigma {error.sigma:.3f} (P10-P90 x{math.exp(-z90 * error.sigma):.2f}-{math.exp(z90 * error.sigma):.2f})",
+            "source": f"root mean square of ln(measured / predicted) over {error.runs} runs with measured energy, each"
+            f" predicted leave-one-out ({error.names}; measured_power.csv)",
         }
     )
     return PowerSamples(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trillion.catalog.hardware import IDLE_OF_TDP
 from trillion.dist import SAMPLES, Dist
 from trillion.errors import InputError
 from trillion.footprint import data
@@ -36,12 +37,6 @@ NAMEPLATE_LOAD = Dist.uniform(
     "Latif et al. 2025 (IEEE Access 13:61740): an 8xH100 HGX node peaked at 8.4 of its 10.2 kW (82%)"
     " in training (taken as full activity, +-4%); arXiv 2506.14551: compute-intensive training"
     " averaged 76% of the rating (an average over phases, i.e. activity below 1)",
-)
-IDLE_OF_TDP = Dist.uniform(
-    0.10,
-    0.20,
-    "secondary: idle ~15% of TDP (nemulai.com GPU table); H200 80.3 W idle of 700 W = 11.5%"
-    " (api.serialalice.pt, nvidia-smi)",
 )
 HOST_IDLE_OF_MAX = Dist.uniform(
     0.3, 0.5, "assumption (trillion): an idle host (CPUs, DRAM, NICs, fans) draws 30-50% of its share"

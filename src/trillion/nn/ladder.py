@@ -232,11 +232,35 @@ def _dispatch(backend: str, out: Path, run_ids: list[str], nproc: int) -> None:
         import ray
     except ImportError:
         raise InputError("--backend", None, "ray needs the ray extra: pip install 'trillion[ray]'") from None
-    from trillion.nn.worker import run_one
-
     ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False)
     task = ray.remote(num_cpus=1)(run_one)
     ray.get([task.remote(str(out), run_id) for run_id in run_ids])
+
+
+def run_one(directory: str | Path, run_id: str) -> dict:
+    """Train one run of a prepared ladder folder (a torchrun rank or a Ray task; the parent holds the lock)."""
+    from trillion.nn.data import open_prepared
+    from trillion.nn.store import Store
+    from trillion.nn.trainer import TrainConfig, train_run
+
+    out = Path(directory)
+    run = next((r for r in ladder_summary(out) if r["id"] == run_id), None)
+    if run is None:
+        raise SystemExit(f"no run {run_id} in {out}")
+    if run["status"] == "finished":
+        return run["result"]
+    c = run["config"]
+    preset = find_preset(c["preset"])
+    data = open_prepared(out / "data")  # prepared by `run_ladder`, which holds the folder's lock
+    cfg = TrainConfig(tokens=c["tokens"], seq_len=c["seq_len"], batch=c["batch"], lr=c["lr"], seed=c["seed"],
+                      eval_batches=c["eval_batches"], device=c["device"], checkpoint_every_s=preset.checkpoint_every_s)  # fmt: skip
+    store = Store(out / "ladder.sqlite")
+    try:
+        return train_run(
+            family_spec(c["depth"], c["vocab"], c["family"]), data, cfg, out / "runs" / run_id, store, run_id
+        )
+    finally:
+        store.close()
 
 
 def ladder_summary(out_dir: str | Path) -> list[dict[str, Any]]:

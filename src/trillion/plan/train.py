@@ -18,7 +18,7 @@ import numpy as np
 
 from trillion.catalog.hardware import accelerators
 from trillion.count.flop import forward_flop
-from trillion.dist import SAMPLES, percentiles
+from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.plan.calibration import REFERENCE_DEVICE, for_device, load_calibration
 from trillion.plan.memory import memory_per_device
@@ -30,7 +30,9 @@ from trillion.spec.hardware import Cluster
 from trillion.spec.layout import Layout
 from trillion.spec.model import ModelSpec
 
-GOODPUT = (0.75, 0.90, 0.97)  # triangular (low, mode, high)
+GOODPUT = Dist(
+    0.75, 0.90, 0.97, "goodput triangular(0.75, 0.90, 0.97) after Llama 3 Sec 3.3.4 (as the planner)"
+)
 DEFAULT_BATCH_TOKENS = 16 * 2**20  # ~16M tokens per step when no global batch is given (Llama 3 405B)
 
 
@@ -45,7 +47,7 @@ def _wall_and_goodput(
 ) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     factor = rng.lognormal(0.0, cal.log_sigma, SAMPLES)
-    goodput = rng.triangular(*GOODPUT, SAMPLES)
+    goodput = GOODPUT.sample(rng, SAMPLES)
     return steps * step_s * factor / goodput, goodput
 
 
@@ -162,7 +164,7 @@ def plan_training(
         f" ({opt.source})",
         f"global batch: {batch_seqs} sequences of {seq_len} tokens ({batch_seqs * seq_len:,} tokens per step)"
         + ("" if global_batch else " (default ~16M tokens per step)"),
-        f"goodput: triangular({GOODPUT[0]}, {GOODPUT[1]}, {GOODPUT[2]}) after Llama 3 §3.3.4",
+        f"goodput: triangular({GOODPUT.low}, {GOODPUT.mode}, {GOODPUT.high}) after Llama 3 §3.3.4",
         f"step-time spread: lognormal sigma {cal.log_sigma:.3f} (fit residual)",
         "memory: framework overhead 3 GiB per device (assumption); busiest pipeline stage",
     ]

@@ -87,7 +87,8 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
     tick = check or (lambda: None)
     from trillion.catalog.hardware import clusters, find_accelerator, make_cluster
     from trillion.count import count
-    from trillion.footprint.train import footprint_of_plan
+    from trillion.footprint.of_serve import footprint_of_serving
+    from trillion.footprint.of_train import footprint_of_plan
     from trillion.plan.train import plan_training
     from trillion.scaling.laws import EPOCH_REFIT
     from trillion.serve.plan import plan_serving
@@ -171,18 +172,26 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             accelerator_hours=estimated(plan.accelerator_hours, "device-hours (p10/p50/p90)", how_plan),
         )
         fp = footprint_of_plan(plan, region=region)
+        shown = fp.to_dict()  # display units (MWh, t, m3)
         tick()
         how_fp = f"the footprint model (region {region}; every assumption listed with its source)"
         report["footprint"] = {
-            "energy_mwh": estimated(fp.energy_mwh, "MWh facility (p10/p50/p90)", how_fp),
-            "co2e_location_t": estimated(fp.co2e_t["location"], "t CO2e (p10/p50/p90)", how_fp),
-            "co2e_embodied_t": estimated(fp.co2e_t["embodied"], "t CO2e (p10/p50/p90)", how_fp),
+            "energy_mwh": estimated(
+                {k: shown["energy_mwh"][k] for k in ("p10", "p50", "p90")},
+                "MWh facility (p10/p50/p90)",
+                how_fp,
+            ),
+            "co2e_location_t": estimated(shown["co2e_t"]["location"], "t CO2e (p10/p50/p90)", how_fp),
+            "co2e_embodied_t": estimated(shown["co2e_t"]["embodied"], "t CO2e (p10/p50/p90)", how_fp),
             "water_m3": estimated(
-                {k: fp.water_m3[k] for k in ("p10", "p50", "p90")}, "m3 (p10/p50/p90)", how_fp
+                {k: shown["water_m3"][k] for k in ("p10", "p50", "p90")}, "m3 (p10/p50/p90)", how_fp
             ),
             "cost_usd": estimated(fp.cost_usd, "USD (p10/p50/p90)", how_fp) if fp.cost_usd else None,
             "assumptions": fp.assumptions,
-            "chart_svg": plots.energy_svg(fp.energy_breakdown_mwh, fp.energy_mwh),
+            "chart_svg": plots.energy_svg(
+                shown["energy_mwh"]["breakdown_p50"],
+                {k: shown["energy_mwh"][k] for k in ("p10", "p50", "p90")},
+            ),
         }
     else:
         train["reason"] = plan.reason
@@ -212,7 +221,8 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
     sweeps: dict[str, list[dict[str, Any]]] = {}
     for w in serve_weights:
         tick()
-        sp = plan_serving(spec, serve_acc, weights=w, prompt=1000, output=500, region=region)
+        sp = plan_serving(spec, serve_acc, weights=w, prompt=1000, output=500)
+        sfp = footprint_of_serving(sp, serve_acc, region=region).to_dict() if sp.fits else {}
         how_s = f"the serving planner ({w} weights on {serve_acc.name}, 1000 in / 500 out, calibrated on ML.ENERGY vLLM runs)"
         row: dict[str, Any] = {
             "weights": w,
@@ -223,9 +233,9 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             sweeps[w] = sp.sweep
             row.update(
                 tokens_per_s_per_device=estimated(sp.tokens_per_s_per_device, "tokens/s", how_s),
-                energy_wh_per_query=estimated(sp.energy_wh_per_query["p50"], "Wh (facility)", how_s),
-                cost_usd_per_million_tokens=estimated(sp.cost_usd_per_million_tokens["p50"], "USD", how_s)
-                if sp.cost_usd_per_million_tokens else None,
+                energy_wh_per_query=estimated(sfp["energy_wh_per_query"]["p50"], "Wh (facility)", how_s),
+                cost_usd_per_million_tokens=estimated(sfp["cost_usd_per_million_tokens"]["p50"], "USD", how_s)
+                if sfp["cost_usd_per_million_tokens"] else None,
             )  # fmt: skip
         serving.append(row)
     report["serving"] = serving

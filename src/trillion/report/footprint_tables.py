@@ -20,20 +20,22 @@ def _r(p: dict[str, float] | None, fmt: str = ",.1f", scale: float = 1.0) -> str
 
 
 def footprint_tables(fp: Footprint, title: str) -> list[Any]:
+    d = fp.to_dict()  # display units: MWh, t CO2e, m3
     t = Table(title=title)
     t.add_column("quantity")
     t.add_column("P50 (P10-P90)", justify="right")
     t.add_row("device-hours", _r(fp.device_hours, ",.0f"))
-    t.add_row("energy, facility (MWh)", _r(fp.energy_mwh))
-    for k, v in fp.energy_breakdown_mwh.items():
+    t.add_row("energy, facility (MWh)", _r(d["energy_mwh"]))
+    for k, v in d["energy_mwh"]["breakdown_p50"].items():
         if v:
             t.add_row(f"  {k.replace('_', ' ')} (MWh, P50)", f"{v:,.1f}")
-    t.add_row("CO2e location-based (t)", _r(fp.co2e_t["location"]))
-    t.add_row("CO2e market-based (t)", _r(fp.co2e_t["market"]))
-    t.add_row("CO2e embodied (t)", _r(fp.co2e_t["embodied"], ",.2f"))
-    spread = ", ".join(f"{m} {v:,.2f}" for m, v in fp.embodied_by_method_t.items())
+    co2 = d["co2e_t"]
+    t.add_row("CO2e location-based (t)", _r(co2["location"]))
+    t.add_row("CO2e market-based (t)", _r(co2["market"]))
+    t.add_row("CO2e embodied (t)", _r(co2["embodied"], ",.2f"))
+    spread = ", ".join(f"{m} {v:,.2f}" for m, v in co2["embodied_by_method_p50"].items())
     t.add_row("  embodied by method (t, P50)", spread)
-    t.add_row("water, on-site + off-site (m3)", _r(fp.water_m3))
+    t.add_row("water, on-site + off-site (m3)", _r(d["water_m3"]))
     t.add_row("cost (USD)", _r(fp.cost_usd, ",.0f") if fp.cost_usd else "no price: pass --price")
     if fp.cost_usd_per_million_tokens:
         t.add_row("cost per 1M training tokens (USD)", _r(fp.cost_usd_per_million_tokens, ",.3f"))
@@ -48,8 +50,7 @@ def footprint_tables(fp: Footprint, title: str) -> list[Any]:
 
 def afford_table(results: list[Affordable]) -> Table:
     b = results[0].budget
-    unit = {"usd": "USD", "mwh": "MWh", "tco2e": "t CO2e"}[b.kind]
-    t = Table(title=f"What {b.amount:,.0f} {unit} trains (Chinchilla rule, 20 tokens per parameter)")
+    t = Table(title=f"What {b.label()} trains (Chinchilla rule, 20 tokens per parameter)")
     for col in ("accelerator", "devices", "device-hours (P50)", "parameters", "tokens", "days"):
         t.add_column(col, justify="right")
     for r in results:

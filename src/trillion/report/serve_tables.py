@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
+from trillion.footprint.of_serve import ServingFootprint
 from trillion.serve.plan import ServePlan
 from trillion.units import format_bytes
 
@@ -18,7 +19,7 @@ def _p(d: dict[str, float] | None, fmt: str) -> str:
     return f"{d['p50']:{fmt}} ({d['p10']:{fmt}}-{d['p90']:{fmt}})"
 
 
-def serve_tables(p: ServePlan) -> list[Any]:
+def serve_tables(p: ServePlan, fp: ServingFootprint | None) -> list[Any]:
     title = f"Serving {p.model} on {p.accelerator}: weights {p.weights}, KV {p.kv}, {p.prompt} in / {p.output} out"
     t = Table(title=title)
     t.add_column("quantity")
@@ -42,18 +43,20 @@ def serve_tables(p: ServePlan) -> list[Any]:
         ok = "" if p.meets_latency_target else f" (misses the {p.latency_target_s * 1e3:.0f} ms target)"
         t.add_row("time per output token", f"{p.tpot_s * 1e3:,.1f} ms{ok}")
         t.add_row("output tokens/s per device", f"{p.tokens_per_s_per_device:,.0f}")
-        e = p.energy_j_per_output_token
+    if fp is not None:
+        f = fp.to_dict()
+        e = f["energy_j_per_output_token"]
         t.add_row(
             "energy per output token (J)",
             f"GPU {e['accelerators']:.3f}, IT {e['it']:.3f}, facility {e['facility']:.3f}",
         )
-        t.add_row("energy per query (Wh, facility)", _p(p.energy_wh_per_query, ",.3f"))
-        t.add_row("CO2e per query (g, location)", _p(p.co2e_g_per_query, ",.3f"))
-        t.add_row("water per query (mL)", _p(p.water_ml_per_query, ",.2f"))
+        t.add_row("energy per query (Wh, facility)", _p(f["energy_wh_per_query"], ",.3f"))
+        t.add_row("CO2e per query (g, location)", _p(f["co2e_g_per_query"], ",.3f"))
+        t.add_row("water per query (mL)", _p(f["water_ml_per_query"], ",.2f"))
         t.add_row(
             "cost per 1M output tokens (USD)",
-            _p(p.cost_usd_per_million_tokens, ",.3f")
-            if p.cost_usd_per_million_tokens
+            _p(f["cost_usd_per_million_tokens"], ",.3f")
+            if f["cost_usd_per_million_tokens"]
             else "no price: pass --price",
         )
     mins = Table(

@@ -4,8 +4,9 @@ energy, carbon, water and cost — `plan_serving`, and `fit_options` (what makes
 Memory per device (vLLM's accounting): weights / (tp pp) + runtime overhead + activation
 workspace, within ``gpu_memory_utilization`` of HBM; the rest holds the KV cache. A replica is
 ``tp`` devices on one scale-up domain times ``pp`` stages; replicas add data parallelism.
-Per-token energy: accelerator power at the step's activity x device-seconds per output token;
-IT and facility energy, carbon, water and cost come from `trillion.footprint`.
+The plan ends at device time: device-seconds per output token, the accelerators' activity and
+power at the chosen operating point (the serving model's, fitted on ML.ENERGY); pricing it into IT
+and facility energy, carbon, water and money is `trillion.footprint.of_serve`'s job.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from trillion.dist import Dist
+from trillion.catalog.hardware import IDLE_OF_TDP
 from trillion.errors import InputError
-from trillion.footprint.estimate import estimate_footprint
-from trillion.footprint.power import IDLE_OF_TDP
 from trillion.serve.dims import ServeDims, serve_dims
 from trillion.serve.perf import (
     ServeCalibration,
@@ -165,12 +164,10 @@ class ServePlan:
     tpot_s: float
     tokens_per_s_per_device: float
     tokens_per_s_per_replica: float
-    energy_j_per_output_token: dict[str, float]
-    energy_wh_per_query: dict[str, float]
-    co2e_g_per_query: dict[str, float]
-    water_ml_per_query: dict[str, float]
-    cost_usd_per_million_tokens: dict[str, float] | None
-    cost_usd_per_query: dict[str, float] | None
+    device_s_per_output_token: float  # device-seconds per output token at the operating point
+    activity: float  # accelerator activity (0 idle - 1 full) at the operating point
+    accelerator_w: float  # accelerator power at that activity (the serving power model)
+    accelerator_j_per_output_token: float
     sweep: list[dict[str, float]]
     min_devices_by_precision: dict[str, int | None]
     quality: list[dict[str, str]]
@@ -205,7 +202,6 @@ def plan_serving(
     batch: int | None = None,
     latency_target_s: float | None = None,
     calibration: ServeCalibration | None = None,
-    **footprint_kwargs: Any,
 ) -> ServePlan:
     """Serve `spec` on `acc`: the layout (fewest devices per replica unless `gpus` is given), the
     batch (given, or the highest-throughput batch whose time per output token meets the target),
@@ -269,39 +265,14 @@ def plan_serving(
     replicas = devices // n
     layout = {"tp": tp, "pp": pp, "ep": tp if d.num_moe_layers else 1, "replicas": replicas}
     return _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_conc, op, pts, target,
-                    by_precision, quality, assumptions, cal, footprint_kwargs, batch)  # fmt: skip
+                    by_precision, quality, assumptions, cal, batch)  # fmt: skip
 
 
 def _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_conc, op, pts, target,
-             by_precision, quality, assumptions, cal, footprint_kwargs, batch) -> ServePlan:  # fmt: skip
+             by_precision, quality, assumptions, cal, batch) -> ServePlan:  # fmt: skip
     tp, pp = layout["tp"], layout["pp"]
     device_s_per_token = n * op.tpot_s / op.batch
-    tokens_m = 1e6
-    fp = estimate_footprint(
-        acc,
-        Dist.point(device_s_per_token * tokens_m / 3600),
-        activity=np.full(1, op.activity),
-        accelerator_w=np.asarray([op.gpu_w]),
-        tokens=tokens_m,
-        **footprint_kwargs,
-    )
-    per_tok = {k: v / tokens_m for k, v in fp.energy_mwh.items()}
-    query = output  # output tokens per query; prefill is inside the time per output token
-    acc_j = op.gpu_w * device_s_per_token
-    energy_tok = {
-        "accelerators": acc_j,
-        "it": fp.it_energy_mwh["p50"] * 3.6e9 / tokens_m,
-        "facility": per_tok["p50"] * 3.6e9,
-    }
-    pct = lambda p, k=1.0: {q: v * k for q, v in p.items()}  # noqa: E731
-    wh_query = pct(fp.energy_mwh, 1e6 * query / tokens_m)
-    co2_query = pct(fp.co2e_t["location"], 1e6 * query / tokens_m)
-    water_query = {
-        q: v * 1e6 * query / tokens_m for q, v in fp.water_m3.items() if q in ("p10", "p50", "p90")
-    }
-    cost_m = fp.cost_usd
-    cost_query = pct(cost_m, query / tokens_m) if cost_m else None
-    assumptions = assumptions + fp.assumptions
+    assumptions = list(assumptions)
     if batch is not None and batch > max_conc:
         assumptions.append(
             {"name": "batch", "value": f"{batch} capped to {max_conc}", "source": "KV-cache room"}
@@ -313,9 +284,8 @@ def _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_con
         meets_latency_target=op.tpot_s <= target, latency_target_s=target,
         ttft_s=prefill_s(d, acc, tp, pp, prompt, cal), tpot_s=op.tpot_s,
         tokens_per_s_per_device=op.tokens_per_s_per_replica / n,
-        tokens_per_s_per_replica=op.tokens_per_s_per_replica,
-        energy_j_per_output_token=energy_tok, energy_wh_per_query=wh_query, co2e_g_per_query=co2_query,
-        water_ml_per_query=water_query, cost_usd_per_million_tokens=cost_m, cost_usd_per_query=cost_query,
+        tokens_per_s_per_replica=op.tokens_per_s_per_replica, device_s_per_output_token=device_s_per_token,
+        activity=op.activity, accelerator_w=op.gpu_w, accelerator_j_per_output_token=op.gpu_w * device_s_per_token,
         sweep=[{"batch": p.batch, "tpot_s": p.tpot_s, "tokens_per_s_per_device": p.tokens_per_s_per_replica / n,
                 "gpu_w": p.gpu_w, "accelerator_j_per_token": p.gpu_w * n * p.tpot_s / p.batch} for p in pts],
         min_devices_by_precision=by_precision, quality=quality, assumptions=assumptions,
@@ -331,8 +301,7 @@ def _no_fit(
         output=output, fits=False, reason=why, devices=gpus, devices_per_replica=0, layout={},
         memory_bytes={}, max_concurrency=0, batch=0, meets_latency_target=False, latency_target_s=target,
         ttft_s=nan, tpot_s=nan, tokens_per_s_per_device=0.0, tokens_per_s_per_replica=0.0,
-        energy_j_per_output_token={}, energy_wh_per_query={}, co2e_g_per_query={}, water_ml_per_query={},
-        cost_usd_per_million_tokens=None, cost_usd_per_query=None, sweep=[],
+        device_s_per_output_token=nan, activity=nan, accelerator_w=nan, accelerator_j_per_output_token=nan, sweep=[],
         min_devices_by_precision=by_precision, quality=quality, assumptions=assumptions,
     )  # fmt: skip
 

@@ -11,6 +11,10 @@ system power as a log-normal factor with median 1.
 
 Validation stays leave-one-out: `power_model_error(exclude_runs=(run,))` recomputes the spread
 without `run`, so a run's own residual never widens its own band.
+
+This module sits above `trillion.footprint.estimate` (it runs the estimator on each measured run);
+the estimator never calls it. The pricing adapters (`of_train`, `of_serve`, `afford`) and the CLI
+pass the error in.
 """
 
 from __future__ import annotations
@@ -18,17 +22,18 @@ from __future__ import annotations
 import functools
 import math
 
+from trillion.catalog.hardware import find_accelerator
+from trillion.dist import Dist
 from trillion.footprint import data
+from trillion.footprint.estimate import PowerError, estimate_footprint
+from trillion.units import J_PER_MWH
 
 
 @functools.lru_cache(maxsize=64)
-def power_model_error(exclude_runs: tuple[str, ...] = ()) -> tuple[float, int, str]:
-    """(sigma of ln(measured / predicted), runs used, which runs) over the measured runs not in
-    `exclude_runs`. Dimensionless (a log ratio). Source: measured_power.csv (Patterson et al.
-    2021 Table 4; Chowdhery et al. 2022; Du et al. 2021), each predicted leave-one-out."""
-    from trillion.catalog.hardware import find_accelerator
-    from trillion.dist import Dist
-    from trillion.footprint.estimate import estimate_footprint
+def power_model_error(exclude_runs: tuple[str, ...] = ()) -> PowerError:
+    """Sigma of ln(measured / predicted) (dimensionless), the runs used and their names, over
+    the measured runs not in `exclude_runs`. Source: measured_power.csv (Patterson et al. 2021
+    Table 4; Chowdhery et al. 2022; Du et al. 2021), each predicted leave-one-out."""
 
     residuals: list[float] = []
     names: list[str] = []
@@ -41,12 +46,11 @@ def power_model_error(exclude_runs: tuple[str, ...] = ()) -> tuple[float, int, s
             mfu=float(row["mfu"]),
             pue=Dist.point(float(row["pue"])),
             exclude_runs=(*exclude_runs, row["run"]),
-            model_error=False,
         )
-        basis = fp.it_energy_mwh if row["energy_basis"].startswith("IT") else fp.energy_mwh
-        residuals.append(math.log(float(row["energy_mwh"]) / basis["p50"]))
+        basis = fp.it_energy_j if row["energy_basis"].startswith("IT") else fp.energy_j
+        residuals.append(math.log(float(row["energy_mwh"]) * J_PER_MWH / basis["p50"]))
         names.append(row["run"])
     if len(residuals) < 2:
-        return 0.0, len(residuals), ", ".join(names)
+        return PowerError(0.0, len(residuals), ", ".join(names))
     sigma = math.sqrt(sum(r * r for r in residuals) / len(residuals))
-    return sigma, len(residuals), ", ".join(names)
+    return PowerError(sigma, len(residuals), ", ".join(names))
