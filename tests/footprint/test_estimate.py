@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trillion.catalog.hardware import find_accelerator
-from trillion.errors import InputError
 from trillion.dist import Dist, parse_dist
+from trillion.errors import InputError
+from trillion.footprint.data import grid_intensity
 from trillion.footprint.estimate import estimate_footprint
 from trillion.footprint.validation import power_model_error
-from trillion.footprint.data import grid_intensity
 
 H100 = find_accelerator("h100")
 hours = st.floats(1.0, 1e8)

@@ -11,9 +11,9 @@ import trillion.footprint.estimate as estimate_mod
 import trillion.footprint.power as power_mod
 from trillion.catalog.hardware import find_accelerator
 from trillion.dist import Dist
+from trillion.footprint.data import table
 from trillion.footprint.estimate import estimate_footprint
 from trillion.footprint.validation import power_model_error
-from trillion.footprint.data import table
 
 # table -> (value columns, the column naming each row's source)
 SOURCED = {
