@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from trillion.count.dims import model_dims
 from trillion.plan.memory import _layer_activation_bytes, memory_per_device
-from trillion.plan.perf import model_dims
 from trillion.spec.model import MLP, Attention, ModelSpec
 
 MODELS = {  # Korthikanti et al. Table 3: heads, hidden, layers

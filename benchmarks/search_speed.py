@@ -19,8 +19,8 @@ import time  # noqa: E402
 
 from trillion import load_model  # noqa: E402
 from trillion.catalog.hardware import find_accelerator, make_cluster  # noqa: E402
+from trillion.count.dims import model_dims  # noqa: E402
 from trillion.plan.calibration import load_calibration  # noqa: E402
-from trillion.plan.perf import model_dims  # noqa: E402
 from trillion.plan.search import search  # noqa: E402
 
 CASES = [

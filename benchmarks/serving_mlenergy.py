@@ -32,7 +32,7 @@ from scipy.optimize import least_squares
 
 from trillion import load_model
 from trillion.catalog.hardware import find_accelerator
-from trillion.serve.dims import serve_dims
+from trillion.count.dims import serve_dims
 from trillion.serve.perf import ServeCalibration
 from trillion.serve.plan import kv_bytes_per_token_per_device, memory_per_device, operating_points, split
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from trillion import load_model
 from trillion.catalog.hardware import find_accelerator
-from trillion.serve.dims import serve_dims
+from trillion.count.dims import serve_dims
 from trillion.serve.perf import load_serve_calibration, prefill_s
 from trillion.serve.plan import operating_points
 

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from vtrain import Row, gpt_spec, load  # noqa: E402
 
 from trillion.catalog.hardware import find_cluster  # noqa: E402
-from trillion.plan.perf import Calibration, model_dims, step_time  # noqa: E402
+from trillion.count.dims import model_dims  # noqa: E402
+from trillion.plan.perf import Calibration, step_time  # noqa: E402
 
 CLUSTER = find_cluster("vtrain-a100")
 FIELDS = ("eta_gemm", "eta_hbm", "eta_net", "gemm_overhead_s", "net_latency_s", "layer_overhead_s")

@@ -270,6 +270,8 @@ def parse_quantity(text: str | float | int, expect: str, where: str, field: str 
         elif canonical == "USD" and unit and unit[0] in "mgG" and unit.lower().endswith("usd"):
             raise InputError(where, field, f"{text!r}: write millions as M and billions as B (10M$, 2B$)")
         value = number * scale
+        if unit and not re.fullmatch(r"[A-Za-z0-9_*/ .^()-]+", unit):
+            raise InputError(where, field, f"{text!r}: unknown unit {unit!r} (e.g. {example})")
         if unit:
             unit = _resolve_units(unit, where, field, text)
             u = _ureg()

@@ -49,7 +49,7 @@ def test_missing_datapath_is_an_error_not_zero():
 def test_units_are_parsed_with_their_dimension():
     assert parse_quantity("400 Gbit/s", "byte_per_s", "x") == 50e9
     assert parse_quantity("80 GiB", "byte", "x") == 80 * 2**30
-    with pytest.raises(InputError, match="not in FLOP / second"):
+    with pytest.raises(InputError, match="not in FLOP per second"):
         parse_quantity("989 TFLOP", "flop_per_s", "f.toml", "peak.bf16")
 
 

@@ -11,8 +11,8 @@ from trillion import load_model
 from trillion.catalog.hardware import find_accelerator
 from trillion.cli import main
 from trillion.count.bytes import weight_bytes
+from trillion.count.dims import serve_dims
 from trillion.errors import InputError
-from trillion.serve.dims import serve_dims
 from trillion.serve.fit import fit_options
 from trillion.serve.perf import ServeCalibration, decode_step, load_serve_calibration
 from trillion.serve.plan import memory_per_device, plan_serving

@@ -116,7 +116,7 @@ WEIGHT_FORMATS: dict[str, WeightFormat] = {
 }
 
 
-def _tensor_bits(t: Tensor, fmt: WeightFormat) -> Fraction | int:
+def tensor_bits(t: Tensor, fmt: WeightFormat) -> Fraction | int:
     """Stored bits of one tensor (all copies) in format `fmt`."""
     if not fmt.quantised:
         return t.numel * fmt.bits
@@ -135,7 +135,7 @@ def weight_bytes(spec: ModelSpec, fmt: str | WeightFormat) -> int:
     """Bytes to store all weights of `spec` in `fmt` (a name from `WEIGHT_FORMATS`)."""
     if isinstance(fmt, str):
         fmt = WEIGHT_FORMATS[fmt]
-    bits = sum(_tensor_bits(t, fmt) for t in tensors(spec))
+    bits = sum(tensor_bits(t, fmt) for t in tensors(spec))
     return ceil(bits / 8)
 
 

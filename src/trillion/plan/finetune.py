@@ -25,11 +25,12 @@ from typing import Any, Literal
 import numpy as np
 
 from trillion.count.bytes import weight_bytes
+from trillion.count.dims import model_dims
 from trillion.count.params import count_params, tensors
 from trillion.errors import InputError
 from trillion.plan.calibration import load_calibration
 from trillion.plan.memory import FRAMEWORK_OVERHEAD_BYTES, memory_per_device
-from trillion.plan.perf import model_dims, step_time
+from trillion.plan.perf import step_time
 from trillion.plan.train import percentiles, plan_training, wall_clock_s
 from trillion.spec.hardware import Cluster
 from trillion.spec.model import ModelSpec

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from trillion.count.dims import ModelDims
 from trillion.plan.optimizers import state_bytes
-from trillion.plan.perf import ModelDims
 
 STATE_BYTES = {  # per parameter: weights, gradients (the optimizer's: trillion.plan.optimizers)
     "bf16": (2.0, 4.0),

@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from trillion.count.params import count_params
+from trillion.count.dims import ModelDims
 from trillion.plan.optimizers import RECIPE_MOMENT_BYTES, step_traffic_bytes
 from trillion.spec.hardware import Cluster
-from trillion.spec.model import MLA, ModelSpec
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -57,77 +56,11 @@ class Calibration:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ModelDims:
-    """What the step-time and memory models need of a `ModelSpec` (counts per layer)."""
-
-    hidden: int
-    num_layers: int
-    vocab: int
-    heads: int
-    q_width: int  # heads * qk_head_dim
-    kv_width: int  # 2 * kv_heads * head_dim (GQA) or the MLA latent projection width
-    v_width: int  # heads * v_head_dim
-    attn_params: float  # attention parameters per layer
-    mlp_params: float  # dense FFN parameters per dense layer
-    mlp_width: int  # dense FFN intermediate width (activation elements per token)
-    gated: bool
-    num_moe_layers: int
-    num_experts: int
-    top_k: int
-    expert_params: float  # one routed expert
-    expert_width: int
-    shared_params: float  # shared experts of one MoE layer
-    router_params: float
-    embed_params: float  # token (+ position) table
-    head_params: float  # output head (tied or not, it is a matmul)
-
-    @property
-    def num_dense_layers(self) -> int:
-        return self.num_layers - self.num_moe_layers
-
-
-def model_dims(spec: ModelSpec) -> ModelDims:
-    p = count_params(spec)
-    L = spec.num_layers
-    n_moe = len(spec.moe_layers)
-    n_dense = L - n_moe
-    a = spec.attention
-    if isinstance(a, MLA):
-        kv_width = a.kv_lora_rank + a.qk_rope_head_dim
-    else:
-        kv_width = 2 * a.num_kv_heads * a.head_dim
-    moe = spec.moe
-    return ModelDims(
-        hidden=spec.hidden_size,
-        num_layers=L,
-        vocab=spec.vocab_size,
-        heads=a.num_heads,
-        q_width=a.num_heads * a.qk_head_dim,
-        kv_width=kv_width,
-        v_width=a.num_heads * a.v_head_dim,
-        attn_params=p.get("layers/attention") / L,
-        mlp_params=p.get("layers/mlp") / n_dense if n_dense else 0.0,
-        mlp_width=spec.mlp.intermediate_size if spec.mlp else 0,
-        gated=bool(spec.mlp.gated if spec.mlp else moe and moe.expert.gated),
-        num_moe_layers=n_moe,
-        num_experts=moe.num_experts if moe else 0,
-        top_k=moe.top_k if moe else 0,
-        expert_params=p.get("layers/moe/experts") / (n_moe * moe.num_experts) if moe and n_moe else 0.0,
-        expert_width=moe.expert.intermediate_size if moe else 0,
-        shared_params=p.get("layers/moe/shared") / n_moe if n_moe else 0.0,
-        router_params=p.get("layers/moe/router") / n_moe if n_moe else 0.0,
-        embed_params=float(p.get("embedding/tokens") + p.get("embedding/positions")),
-        head_params=float(spec.vocab_size * spec.hidden_size),
-    )
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class StepTime:
     """Seconds per step and its parts (arrays when the inputs were arrays)."""
 
     step_s: Any
     parts: dict[str, Any] = field(default_factory=dict)
-    model_flop_per_step: Any = 0.0
 
 
 def _gemm(flop, m, n, k, peak, hbm, cal: Calibration, bytes_per_el: float = 2.0):
@@ -330,19 +263,6 @@ def step_time(
     opt_s = step_traffic_bytes(optimizer, recipe) * params_local / (hbm * cal.eta_hbm)
     step = pipeline + exposed_dp + opt_s
 
-    model_flop = (
-        2
-        * 3
-        * global_batch
-        * s
-        * (
-            d.attn_params * d.num_layers
-            + d.mlp_params * d.num_dense_layers
-            + d.num_moe_layers * (d.shared_params + d.router_params + d.top_k * d.expert_params)
-            + d.head_params
-        )
-        + 3 * global_batch * d.num_layers * 2 * d.heads * s * s * 0.5 * (d.q_width + d.v_width) / d.heads
-    )
     parts = {
         "compute_and_tp": m * t_mb_sum / pp,
         "pipeline_bubble": bubble,
@@ -351,10 +271,4 @@ def step_time(
         "tp_comm": m * 4 * tp_ar * d.num_layers / pp,
         "ep_all_to_all": m * 4 * a2a * d.num_moe_layers / pp if d.num_moe_layers else 0.0 * step,
     }
-    return StepTime(step_s=step, parts=parts, model_flop_per_step=model_flop)
-
-
-def mfu(st: StepTime, cluster: Cluster, world_size, dtype: str = "bf16"):
-    """Model FLOP utilisation: model FLOP per step (no recompute, causal attention) over
-    ``step_s * world_size * dense peak(dtype)``."""
-    return st.model_flop_per_step / (st.step_s * world_size * cluster.accelerator.peak(dtype))
+    return StepTime(step_s=step, parts=parts)

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from trillion.count.dims import ModelDims
 from trillion.plan.memory import memory_per_device
-from trillion.plan.perf import Calibration, ModelDims, StepTime, step_time
+from trillion.plan.perf import Calibration, StepTime, step_time
 from trillion.spec.choices import RECOMPUTE
 from trillion.spec.hardware import Cluster
 from trillion.spec.layout import Layout

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 
 from trillion.catalog.hardware import accelerators
+from trillion.count.dims import model_dims
 from trillion.count.flop import forward_flop
 from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.plan.calibration import REFERENCE_DEVICE, for_device, load_calibration
 from trillion.plan.memory import memory_per_device
 from trillion.plan.optimizers import find_optimizer, state_bytes
-from trillion.plan.perf import Calibration, mfu, model_dims, step_time
+from trillion.plan.perf import Calibration, step_time
 from trillion.plan.search import search
 from trillion.spec.choices import ATTENTION_KERNELS, RECOMPUTE, TRAIN_PRECISIONS, ZERO_STAGES, check_choice
 from trillion.spec.hardware import Cluster
@@ -264,7 +265,8 @@ def plan_training(
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (batch_seqs * seq_len))
     wall_s, goodput = _wall_and_goodput(steps, step_s, cal, seed)
-    train_flop = 3.0 * forward_flop(spec, seq_len).total * tokens
+    model_flop_per_token = 3 * forward_flop(spec, seq_len).total  # the accounting's, no recompute
+    train_flop = float(model_flop_per_token) * tokens
     return TrainPlan(
         model=spec.name,
         cluster=cluster,
@@ -276,7 +278,7 @@ def plan_training(
         global_batch=batch_seqs,
         memory_bytes=mem,
         step_s=step_s,
-        mfu=_scalar(mfu(st, cluster, cluster.num_devices, dtype)),
+        mfu=model_flop_per_token * batch_seqs * seq_len / (step_s * cluster.num_devices * acc.peak(dtype)),
         steps=steps,
         train_flop=train_flop,
         wall_clock_days=percentiles(wall_s / 86400),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trillion.serve.dims import serve_dims
+from trillion.count.dims import serve_dims
 from trillion.serve.perf import load_serve_calibration
 from trillion.serve.plan import (
     DEVICE_COUNTS,

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from trillion.count.dims import ServeDims
 from trillion.errors import InputError
 from trillion.io.files import read_toml
-from trillion.serve.dims import ServeDims
 from trillion.spec.hardware import Accelerator
 
 # compute datapath used with each weight format (weight-only formats dequantise to bf16)

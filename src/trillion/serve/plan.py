@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from trillion.catalog.hardware import IDLE_OF_TDP
+from trillion.count.dims import ServeDims, serve_dims
 from trillion.errors import InputError
-from trillion.serve.dims import ServeDims, serve_dims
 from trillion.serve.perf import (
     ServeCalibration,
     decode_step,
