@@ -117,7 +117,7 @@ def _options():
 def test_every_unit_bearing_flag_accepts_the_units_its_help_names():
     parsers = _parsers()
     checked = 0
-    for path, flag, help_text in _options():
+    for _path, flag, help_text in _options():
         m = re.search(r"e\.g\.\s*([^;()]*)", help_text)
         if flag not in parsers or not m:
             continue
