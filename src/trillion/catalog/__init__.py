@@ -26,6 +26,28 @@ from trillion.io.hf_config import spec_from_hf_dict
 from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
 
 Status = Literal["published", "estimate", "rumoured"]
+DEFAULT_MODEL = "qwen3-max"  # the main job's embedded default (`trillion report` with no name)
+# `trillion compare` with no names: the default model and the frontier it is compared with
+FRONTIER = ("qwen3-max", "gpt-4", "gemini-2.5-flash", "deepseek-v3", "kimi-k2", "llama-3.1-405b")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Training:
+    """What a model's developer published about its training run (the ``[training]`` table).
+
+    ``tokens`` is a count as written (``"14.8T"``); ``cluster`` a cluster preset
+    (``catalog/clusters``) the run used; ``precision`` the mixed-precision recipe; ``global_batch``
+    sequences per step and ``seq_len`` tokens per sequence in the main phase. Every field but
+    ``tokens`` is optional; ``source`` says where the set-up comes from, ``tokens_source`` the tokens.
+    """
+
+    tokens: str | None = None
+    tokens_source: str = ""
+    cluster: str | None = None
+    precision: str | None = None
+    global_batch: int | None = None
+    seq_len: int | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -39,7 +61,7 @@ class CatalogEntry:
     source: dict[str, Any]
     expected: dict[str, Any]
     aliases: tuple[str, ...] = ()
-    training: dict[str, Any] = field(default_factory=dict)
+    training: Training = field(default_factory=Training)
     path: str = ""
 
 
@@ -110,6 +132,14 @@ def load_entry(path: Path) -> CatalogEntry:
         spec = spec_from_hf_dict(data["hf_config"], where, name)
     else:
         spec = spec_from_table(data["spec"], where, name)
+    training = _build(Training, data.get("training", {}), where, "training")
+    for key in ("global_batch", "seq_len"):
+        value = getattr(training, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise InputError(where, f"training.{key}", f"must be a positive integer, got {value!r}")
+    if training.cluster is not None or training.precision is not None:
+        if not training.source:
+            raise InputError(where, "training.source", "a published cluster or precision needs its source")
     return CatalogEntry(
         name=name,
         display_name=data["display_name"],
@@ -118,7 +148,7 @@ def load_entry(path: Path) -> CatalogEntry:
         source=data["source"],
         expected=data["expected"],
         aliases=tuple(data.get("aliases", ())),
-        training=data.get("training", {}),
+        training=training,
         path=where,
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from trillion.catalog import DEFAULT_MODEL
 from trillion.cli.common import JsonFlag, console, print_json, resolve_model
 from trillion.errors import InputError
 
@@ -14,7 +15,7 @@ from trillion.errors import InputError
 def model(
     name: Annotated[
         str, typer.Argument(help="Catalog name (see `trillion models`) or path to a config.json.")
-    ] = "qwen3-max",
+    ] = DEFAULT_MODEL,
     seq_len: Annotated[
         str, typer.Option("--seq-len", help="Context length in tokens (4096, 32k = 32768).")
     ] = "4096",

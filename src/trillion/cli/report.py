@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trillion.catalog import DEFAULT_MODEL, FRONTIER
 from trillion.cli.common import console, positive_count, print_json
 from trillion.errors import InputError
 
@@ -20,8 +21,8 @@ def _write(path: str, text: str) -> None:
 
 def report(
     name: Annotated[
-        str, typer.Argument(help="Catalog name or config.json (default: qwen3-max, an estimate).")
-    ] = "qwen3-max",
+        str, typer.Argument(help=f"Catalog name or config.json (default: {DEFAULT_MODEL}, an estimate).")
+    ] = DEFAULT_MODEL,
     html: Annotated[
         str | None, Opt(help="Write the self-contained HTML report here ('' for none).")
     ] = "report.html",
@@ -34,7 +35,7 @@ def report(
 ) -> None:
     """The main job: what a frontier model takes to build and run, with a source or method for every figure."""
     from trillion.footprint.data import grid_intensity
-    from trillion.report.build import build_report
+    from trillion.report.build import SERVE_GPU, SERVE_OUTPUT, SERVE_PROMPT, build_report
     from trillion.report.html import fmt, render_report
 
     grid_intensity(region)  # an unknown region fails before any work
@@ -79,7 +80,9 @@ def report(
     console.print(t)
     serving = [s for s in r["serving"] if s["fits"]]
     if serving:
-        st = Table(title="serving economics on H200 (1000 in / 500 out; estimated)")
+        st = Table(
+            title=f"serving economics on {SERVE_GPU.upper()} ({SERVE_PROMPT} in / {SERVE_OUTPUT} out; estimated)"
+        )
         for col in (
             "weights",
             "minimum devices",
@@ -109,9 +112,7 @@ def _without_charts(node: Any) -> Any:
 def compare(
     names: Annotated[
         list[str] | None,
-        typer.Argument(
-            help="Models (default: qwen3-max gpt-4 gemini-2.5-flash deepseek-v3 kimi-k2 llama-3.1-405b)."
-        ),
+        typer.Argument(help=f"Models (default: {' '.join(FRONTIER)})."),
     ] = None,
     html: Annotated[
         str | None, Opt(help="Write the comparison as HTML here ('' for none).")

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trillion.catalog import DEFAULT_MODEL
 from trillion.cli.common import console, positive_count, print_json, resolve_model
 from trillion.cli.options import FootprintFlags, PriceOpt, PueOpt, RegionOpt
 from trillion.errors import InputError
@@ -30,7 +31,7 @@ def _on(text: str) -> tuple[int, str]:
 
 
 def serve(
-    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = DEFAULT_MODEL,
     gpu: Annotated[str, Opt(help="Accelerator, e.g. h200, h100, b200, mi300x.")] = "h200",
     gpus: Annotated[str | None, Opt(help="Devices (default: the fewest that fit one replica).")] = None,
     weights: Annotated[
@@ -97,7 +98,7 @@ def serve(
 
 
 def fit(
-    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = DEFAULT_MODEL,
     on: Annotated[str, Opt(help="Hardware you have: COUNTxGPU, e.g. 1xh200, 8xh100.")] = "8xh200",
     kv: Annotated[str, Opt(help="KV-cache precision: bf16 or fp8.")] = "bf16",
     context: Annotated[str, Opt(help="Context to hold for one sequence, e.g. 4k, 32k.")] = "4096",

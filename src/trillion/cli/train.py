@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from trillion.catalog import DEFAULT_MODEL
 from trillion.cli.common import JsonFlag, console, positive_count, print_json, resolve_model
 from trillion.cli.options import FootprintFlags
 from trillion.errors import InputError
@@ -69,7 +70,7 @@ def plan_from_flags(
 
 
 def train(
-    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = "qwen3-max",
+    name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = DEFAULT_MODEL,
     tokens: Annotated[str, typer.Option(help="Training tokens, e.g. 36T, 15.6T, 3e12.")] = "1T",
     gpus: Annotated[
         str | None, typer.Option(help="Number of accelerators (default: the cluster preset's).")

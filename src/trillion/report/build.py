@@ -15,13 +15,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from trillion.catalog import DEFAULT_MODEL
 from trillion.errors import InputError
 from trillion.report import plots
 
-DEFAULT_MODEL = "qwen3-max"
+# trillion's choices where a model's catalog entry publishes nothing (each labelled as such in the report)
 DEFAULT_CLUSTER = ("h100-sxm", 16384)  # Llama 3 405B's published scale, when a run's cluster is unpublished
-PUBLISHED_CLUSTER = {"deepseek-v3": "deepseek-v3-h800", "llama-3.1-405b": "meta-h100-24k"}
+DEFAULT_PRECISION = "bf16"
 SERVE_PRECISIONS = ("bf16", "fp8", "int4")
+SERVE_GPU = "h200"
+SERVE_PROMPT, SERVE_OUTPUT = 1000, 500  # tokens per query of the serving economics
 
 
 def published(value: Any, unit: str, source: str) -> dict[str, Any]:
@@ -65,9 +68,9 @@ def _resolve(name: str):
 def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
     from trillion.units import parse_count
 
-    if entry is not None and entry.training.get("tokens"):
-        value, _ = parse_count(entry.training["tokens"], "catalog", "training.tokens")
-        src = entry.training.get("tokens_source") or entry.source.get("title", "catalog entry")
+    if entry is not None and entry.training.tokens:
+        value, _ = parse_count(entry.training.tokens, "catalog", "training.tokens")
+        src = entry.training.tokens_source or entry.source.get("title", "catalog entry")
         return int(value), published(int(value), "tokens", f"{src} (catalog {entry.name})")
     from trillion.count import count
 
@@ -78,7 +81,7 @@ def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
 
 
 def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str | None = None,
-                 gpus: int | None = None, serve_gpu: str = "h200", seq_len: int = 4096, spec: Any = None,
+                 gpus: int | None = None, serve_gpu: str = SERVE_GPU, seq_len: int = 4096, spec: Any = None,
                  entry: Any = None, tokens: int | None = None, serve_weights: tuple[str, ...] = SERVE_PRECISIONS,
                  check: Callable[[], None] | None = None) -> dict[str, Any]:  # fmt: skip
     """The report of `name` (catalog name or config.json path), of a catalog `entry` or of a given
@@ -141,7 +144,8 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
         tokens_fig = estimated(tokens, "tokens", "the token budget given")
     else:
         tokens, tokens_fig = _tokens(spec, entry)
-    cname = PUBLISHED_CLUSTER.get(spec.name)
+    run = entry.training if entry is not None else None
+    cname = run.cluster if run else None
     if gpu or gpus:
         acc = find_accelerator(gpu or DEFAULT_CLUSTER[0])
         cluster = make_cluster(acc, gpus or DEFAULT_CLUSTER[1])
@@ -156,8 +160,10 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             "",
             "a default cluster (16,384 H100, Llama 3 405B's scale): the real one is unpublished",
         )
-    precision = "fp8" if spec.name == "deepseek-v3" else "bf16"
-    plan = plan_training(spec, cluster, tokens=tokens, seq_len=seq_len, precision=precision)
+    precision = (run.precision if run else None) or DEFAULT_PRECISION
+    seq_len = (run.seq_len if run else None) or seq_len
+    plan = plan_training(spec, cluster, tokens=tokens, seq_len=seq_len, precision=precision,
+                         global_batch=run.global_batch if run else None)  # fmt: skip
     tick()
     how_plan = f"the training planner (searched layout on {cluster.name}, {precision}; calibrated on vTrain A100 runs)"
     train: dict[str, Any] = {"tokens": tokens_fig, "cluster": cluster_fig, "fits": plan.fits}
@@ -221,9 +227,10 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
     sweeps: dict[str, list[dict[str, Any]]] = {}
     for w in serve_weights:
         tick()
-        sp = plan_serving(spec, serve_acc, weights=w, prompt=1000, output=500)
+        sp = plan_serving(spec, serve_acc, weights=w, prompt=SERVE_PROMPT, output=SERVE_OUTPUT)
         sfp = footprint_of_serving(sp, serve_acc, region=region).to_dict() if sp.fits else {}
-        how_s = f"the serving planner ({w} weights on {serve_acc.name}, 1000 in / 500 out, calibrated on ML.ENERGY vLLM runs)"
+        how_s = (f"the serving planner ({w} weights on {serve_acc.name}, {SERVE_PROMPT} in / {SERVE_OUTPUT} out "
+                 "(trillion's default workload), calibrated on ML.ENERGY vLLM runs)")  # fmt: skip
         row: dict[str, Any] = {
             "weights": w,
             "fits": sp.fits,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from trillion.catalog import FRONTIER
 from trillion.report.build import benchmark_scores, build_report, estimated, published
 
-DEFAULT_SET = ("qwen3-max", "gpt-4", "gemini-2.5-flash", "deepseek-v3", "kimi-k2", "llama-3.1-405b")
+DEFAULT_SET = FRONTIER
 SCORES_ONLY = {"gemini-2.5-flash": "Gemini 2.5 Flash", "gpt-4.1": "GPT-4.1"}  # architecture unpublished
 ROWS = [
     ("total_params", "parameters, total"),

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from trillion.catalog import DEFAULT_MODEL
 from trillion.errors import InputError, TrillionError
 from trillion.io.files import dumps_strict, loads_json
 
@@ -224,7 +225,7 @@ def plan_payload(data: Any, check: Any = None) -> dict[str, Any]:
         spec = spec_from_hf_dict(config, "config.json", name="pasted-config")
         return build_report("pasted-config", region=region, gpu=gpu, gpus=gpus, spec=spec, tokens=tokens,
                             serve_weights=(weights,), check=check)  # fmt: skip
-    name = _text(data, "model", "qwen3-max")
+    name = _text(data, "model", DEFAULT_MODEL)
     if "/" in name or "\\" in name or name.endswith(".json") or name.strip(". ") == "":
         raise InputError("model", None, "the web page takes catalog names or a pasted config.json, not paths")
     entry = find(name)

@@ -35,7 +35,7 @@ async function load(){
   const m=await (await fetch("/api/models")).json(); const h=await (await fetch("/api/hardware")).json();
   for(const x of m){ const o=document.createElement("option"); o.value=x.name; o.textContent=x.name+" ("+x.status+")"; $("model").append(o); }
   for(const x of h){ const o=document.createElement("option"); o.value=x.name; o.textContent=x.name; $("gpu").append(o); }
-  $("model").value="qwen3-max"; $("gpu").value="h100-sxm"; await plan(); }
+  $("model").value=(m.find((x)=>x.default)||m[0]).name; $("gpu").value="h100-sxm"; await plan(); }
 async function plan(ev){ if(ev) ev.preventDefault(); $("error").textContent="";
   const body={model:$("model").value,gpu:$("gpu").value,gpus:$("gpus").value,tokens:$("tokens").value,region:$("region").value,weights:$("weights").value,config:$("config").value};
   const res=await fetch("/api/plan",{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify(body)});
