@@ -38,15 +38,15 @@ def main() -> None:
             f"| {c['depth']} | {x['non_embedding_params']:,} | {x['tokens']:,} | {x['train_flop']:.3g} | {x['val_loss']:.4f} "
             f"| {x['tokens_per_s']:,.0f} | {x['mfu']:.1%} | {x['time_s']:.1f} | {x['energy_j']:.0f} ({x['energy_method']}) |"
         )
-    pl = fit["compute_power_law"]
+    pl = fit.compute_power_law
     print(
         f"fitted exponent: L ~ C^-alpha_C with alpha_C = {pl['alpha_c']:.4f} "
         f"(bootstrap 95%: {pl['alpha_c_ci95'][0]:.4f}-{pl['alpha_c_ci95'][1]:.4f}); {pl['form']}"
     )
-    ct = fit["compute_trend"]
+    ct = fit.compute_trend
     print(
-        f"\nvalidation loss falls with compute along the frontier: {fit['loss_falls_with_compute']} "
-        f"({fit['frontier_runs']} of {fit['runs']} runs on the frontier)"
+        f"\nvalidation loss falls with compute along the frontier: {fit.loss_falls_with_compute} "
+        f"({fit.frontier_runs} of {fit.runs} runs on the frontier)"
     )
     ci = ct["gamma_ci95"]
     print(
@@ -55,13 +55,16 @@ def main() -> None:
         if ci
         else ""
     )
-    if "chinchilla" in fit:
-        p = fit["chinchilla"]["params"]
+    if fit.chinchilla:
+        p = fit.chinchilla["params"]
         print("Chinchilla fit (non-embedding N): " + ", ".join(f"{k} {v:.4g}" for k, v in p.items()))
-        f = fit["forecast_1T_36T"]
-        print(f"forecast, 1T parameters x 36T tokens: loss {f['loss']:.3f} — {f.get('warning', '')}")
+        f = fit.forecast_1T_36T
+        if f:
+            print(f"forecast, 1T parameters x 36T tokens: loss {f['loss']:.3f} — {f.get('warning', '')}")
+        else:
+            print(f"no forecast: {fit.chinchilla.get('warning', '')}")
     print(
-        f"calibration: eta_gemm {cal['eta_gemm']:.3f} (median MFU over {cal['runs']} runs) -> {cal['path']}"
+        f"calibration: eta_gemm {cal['eta_gemm']:.3f} (solved against the planner's step time, median over {cal['runs']} runs) -> {cal['path']}"
     )
     print(f"\ntraining {t_train:.0f} s; everything {total:.0f} s (goal: under 600 s on 2 cores)")
 

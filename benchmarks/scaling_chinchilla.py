@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from trillion.scaling.fit import HOFFMANN_GRID, ChinchillaFit, _grid, chinchilla_objective
-from trillion.scaling.runs import read_runs
+from trillion.scaling.runs import Runs, read_runs
 
 DATA = Path(os.environ.get("TRILLION_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 EPOCH = {"E": 1.8169, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3659}
@@ -45,13 +45,15 @@ def main() -> None:
         csv, "params=Model Size,flop=Training FLOP", need=("params", "tokens", "loss")
     ).drop_highest_loss(5)
     n, d, loss = runs["params"], runs["tokens"], runs["loss"]
-    fit = ChinchillaFit().fit(n, d, loss)
+    fit = ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     print(f"{len(runs)} runs; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n")
     print("| parameter | trillion | Epoch AI | difference |\n|---|---|---|---|")
     for k, v in EPOCH.items():
         print(f"| {k} | {fit.params_[k]:.4f} | {v} | {fit.params_[k] - v:+.4f} |")
     print(f"\nobjective (summed Huber): {fit.objective_:.6g}; converged: {fit.converged_}")
-    naive = ChinchillaFit(init=(406.4, 410.7, 1.69, 0.34, 0.28)).fit(n, d, loss)
+    naive = ChinchillaFit(init=(406.4, 410.7, 1.69, 0.34, 0.28)).fit(
+        Runs.from_arrays(params=n, tokens=d, loss=loss)
+    )
     print(f"plain L-BFGS-B from Chinchilla's constants: objective {naive.objective_:.6g}, converged: {naive.converged_}"
           f" ({naive.warning_})")  # fmt: skip
     t_boot = time.perf_counter()
@@ -61,7 +63,7 @@ def main() -> None:
     for k in ("E", "A", "B", "alpha", "beta"):
         ref = EPOCH_CI.get(k)
         print(f"| {k} | {ci[k][0]:.4g} - {ci[k][1]:.4g} | {f'{ref[0]} - {ref[1]}' if ref else '-'} |")
-    t_fit = _median_s(lambda: ChinchillaFit().fit(n, d, loss))
+    t_fit = _median_s(lambda: ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss)))
     k = 450
     if "--baseline-starts" in sys.argv:
         k = int(sys.argv[sys.argv.index("--baseline-starts") + 1])

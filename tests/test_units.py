@@ -65,5 +65,5 @@ def test_context_len_k_is_1024():
 
 @pytest.mark.parametrize("bad", ["0", "-5", "1.5", "abc", "", "1e99"])
 def test_context_len_rejects(bad):
-    with pytest.raises(InputError, match="--seq-len"):
+    with pytest.raises(InputError, match="seq_len"):
         parse_context_len(bad)

@@ -102,7 +102,7 @@ def _sig(v: float, digits: int, keep: bool = False) -> str:
     return f"{v:.{max(decimals, 1 if keep else 0)}f}"
 
 
-def parse_context_len(text: str | int, where: str = "--seq-len") -> int:
+def parse_context_len(text: str | int, where: str = "seq_len") -> int:
     """A context length in tokens: ``4096``, ``"32k"`` (k = 1024, as "32k context" means 32768).
 
     Raises `InputError` for anything that is not a positive whole number of tokens.

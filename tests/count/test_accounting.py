@@ -166,5 +166,5 @@ def test_invariants(spec, s1, s2):
 
 @pytest.mark.parametrize("seq_len", [0, -1, 1.5, True])
 def test_bad_seq_len(seq_len):
-    with pytest.raises(ValueError, match="--seq-len"):
+    with pytest.raises(ValueError, match="seq_len"):
         forward_flop(TINY, seq_len)

@@ -90,7 +90,7 @@ def test_embodied_methods_show_their_spread():
     m = fp.embodied_by_method_g
     assert {"boavizta", "vendor", "die"} <= set(m)
     assert max(m.values()) / min(m.values()) > 10  # die-only vs bottom-up: the ~40x spread
-    with pytest.raises(InputError, match="embodied-method"):
+    with pytest.raises(InputError, match="embodied_method"):
         estimate_footprint(find_accelerator("tpu-v4"), Dist.point(1.0), embodied_method="vendor")
 
 

@@ -50,7 +50,7 @@ def test_fit_and_calibration(ladder, tmp_path):
     d, _ = ladder
     runs = ladder_summary(d)
     fit = fit_ladder(runs, bootstrap=50)
-    assert fit["loss_falls_with_compute"] and fit["compute_trend"]["gamma"] > 0
+    assert fit.loss_falls_with_compute and fit.compute_trend["gamma"] > 0
     info = ladder_calibration(runs, tmp_path / "cal.toml")
     cal = load_calibration(tmp_path / "cal.toml")
     assert cal.eta_gemm == pytest.approx(info["eta_gemm"], rel=1e-5) and "ladder" in cal.source

@@ -116,12 +116,13 @@ def bootstrapped_fit():
 
     from trillion.scaling.fit import ChinchillaFit
     from trillion.scaling.laws import EPOCH_REFIT
+    from trillion.scaling.runs import Runs
 
     rng = np.random.default_rng(3)
     n = np.exp(rng.uniform(np.log(1e7), np.log(1e10), 60))
     d = np.exp(rng.uniform(np.log(1e9), np.log(1e12), 60))
     loss = EPOCH_REFIT.loss(n, d) * np.exp(rng.normal(0, 0.01, 60))
-    f = ChinchillaFit().fit(n, d, loss)
+    f = ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     f.bootstrap(60)
     return f.to_dict()
 
@@ -133,7 +134,8 @@ def test_forecast_ordered_and_falls_with_compute(bootstrapped_fit, log_flop, ste
 
     a = forecast(bootstrapped_fit, flop=10**log_flop)
     b = forecast(bootstrapped_fit, flop=10 ** (log_flop + step))
-    assert b["loss"] < a["loss"] and b["params"] > a["params"] and b["tokens"] > a["tokens"]
-    q = list(a["loss_interval"].values())
+    assert b.loss < a.loss and b.params > a.params and b.tokens > a.tokens
+    assert a.loss_interval is not None
+    q = list(a.loss_interval.values())
     assert q == sorted(q)
-    assert ("warning" in a) == (max(a["extrapolation"].values()) > EXTRAPOLATION_WARN_OOM)
+    assert bool(a.warning) == (max(a.extrapolation.values()) > EXTRAPOLATION_WARN_OOM)

@@ -24,16 +24,14 @@ def test_epoch_refit():
         CSV, "params=Model Size,flop=Training FLOP", need=("params", "tokens", "loss")
     ).drop_highest_loss(5)
     assert len(runs) == 240
-    f = ChinchillaFit().fit(runs["params"], runs["tokens"], runs["loss"])
+    f = ChinchillaFit().fit(runs)
     p = f.params_
     assert (
         abs(p["E"] - 1.8169) < 0.005 and abs(p["alpha"] - 0.3478) < 0.005 and abs(p["beta"] - 0.3659) < 0.005
     )
     assert 400 < p["A"] < 560 and 1500 < p["B"] < 3000  # B lies on a long ridge
     assert f.objective_ == pytest.approx(1.0183e-3, rel=2e-4) and f.converged_
-    naive = ChinchillaFit(init=(406.4, 410.7, 1.69, 0.34, 0.28)).fit(
-        runs["params"], runs["tokens"], runs["loss"]
-    )
+    naive = ChinchillaFit(init=(406.4, 410.7, 1.69, 0.34, 0.28)).fit(runs)
     assert naive.objective_ == pytest.approx(1.163e-3, rel=2e-3) and not naive.converged_
     ci = f.bootstrap(200)
     for k, (lo, hi) in {"E": (1.769, 1.871), "alpha": (0.317, 0.373), "beta": (0.331, 0.415)}.items():

@@ -14,7 +14,7 @@ from trillion.scaling.fit_other import LawFit
 from trillion.scaling.forecast import forecast, propose_dense
 from trillion.scaling.isoflop import DownstreamFit, isoflop_profiles
 from trillion.scaling.laws import EPOCH_REFIT, KAPLAN_2020, MUENNIGHOFF_2023
-from trillion.scaling.runs import read_runs
+from trillion.scaling.runs import Runs, read_runs
 
 
 def _grid_runs(law, noise=0.0, seed=0):
@@ -27,7 +27,7 @@ def _grid_runs(law, noise=0.0, seed=0):
 
 def test_recovers_known_constants_exactly():
     n, d, loss = _grid_runs(EPOCH_REFIT)
-    f = ChinchillaFit().fit(n, d, loss)
+    f = ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     assert f.converged_ and f.objective_ < 1e-12
     for k, v in EPOCH_REFIT.to_dict().items():
         assert f.params_[k] == pytest.approx(v, rel=1e-3)
@@ -35,39 +35,41 @@ def test_recovers_known_constants_exactly():
 
 def test_bad_start_is_flagged():
     n, d, loss = _grid_runs(EPOCH_REFIT, noise=0.01)
-    bad = ChinchillaFit(init=(1.0, 1.0, 0.5, 2.0, 2.0)).fit(n, d, loss)
-    good = ChinchillaFit().fit(n, d, loss)
+    bad = ChinchillaFit(init=(1.0, 1.0, 0.5, 2.0, 2.0)).fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
+    good = ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     assert good.converged_
     assert bad.objective_ > good.objective_ * 1.001 and not bad.converged_ and "not converged" in bad.warning_
 
 
 def test_bootstrap_interval_covers_truth_and_forecast_interval():
     n, d, loss = _grid_runs(EPOCH_REFIT, noise=0.01, seed=3)
-    f = ChinchillaFit(random_state=1).fit(n, d, loss)
+    f = ChinchillaFit(random_state=1).fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     ci = f.bootstrap(100)
     assert ci["alpha"][0] < EPOCH_REFIT.alpha < ci["alpha"][1]
     fc = forecast(f.to_dict(), flop=1e24)
-    iv = fc["loss_interval"]
-    assert iv["p2.5"] <= iv["p50"] <= iv["p97.5"] and "warning" in fc  # 1e24 is far beyond the data
+    iv = fc.loss_interval
+    assert (
+        iv is not None and iv["p2.5"] <= iv["p50"] <= iv["p97.5"] and fc.warning
+    )  # 1e24 is far beyond the data
     near = forecast(f.to_dict(), params=float(n.max()), tokens=float(d.max()))
-    assert near["extrapolation"]["flop_oom"] == pytest.approx(0.0, abs=1e-9) and "warning" not in near
+    assert near.extrapolation["flop_oom"] == pytest.approx(0.0, abs=1e-9) and not near.warning
 
 
 def test_loo_error_is_small_on_clean_data():
     n, d, loss = _grid_runs(EPOCH_REFIT, noise=0.005, seed=4)
-    assert ChinchillaFit().fit(n, d, loss).loo_error() < 0.02
+    assert ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss)).loo_error() < 0.02
 
 
 def test_other_laws_recover_their_constants():
     n, d, loss = _grid_runs(KAPLAN_2020)
-    k = LawFit("kaplan").fit({"params": n, "tokens": d, "loss": loss})
+    k = LawFit("kaplan").fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     assert k.params_["alpha_n"] == pytest.approx(0.076, rel=1e-2) and k.params_["alpha_d"] == pytest.approx(
         0.095, rel=1e-2
     )
     rng = np.random.default_rng(0)
     u = d / rng.choice([1, 2, 4, 8, 16, 40], d.size)
     loss = MUENNIGHOFF_2023.loss(n, d, u)
-    m = LawFit("data-constrained").fit({"params": n, "tokens": d, "unique_tokens": u, "loss": loss})
+    m = LawFit("data-constrained").fit(Runs.from_arrays(params=n, tokens=d, unique_tokens=u, loss=loss))
     assert m.objective_ < 1e-6
     assert m.params_["rd_star"] == pytest.approx(MUENNIGHOFF_2023.rd_star, rel=0.05)
 
@@ -81,7 +83,7 @@ def test_isoflop_recovers_the_compute_optimal_exponent():
         ):
             rows.append((n, c, float(law.loss(n, c / (6 * n)))))
     n, c, loss = (np.asarray(x) for x in zip(*rows, strict=True))
-    res = isoflop_profiles(n, c, loss)
+    res = isoflop_profiles(Runs.from_arrays(params=n, flop=c, loss=loss)).to_dict()
     assert res["params_opt_exponent"] == pytest.approx(law.beta / (law.alpha + law.beta), abs=0.01)
 
 
@@ -89,7 +91,7 @@ def test_downstream_two_step():
     c = np.logspace(19, 24, 12)
     task = 0.8 + 3.0 * (c / c.max()) ** -0.12
     acc = 0.25 + 0.6 / (1 + np.exp(6 * (task - 2.0)))
-    f = DownstreamFit().fit(c, task, acc)
+    f = DownstreamFit().fit(Runs.from_arrays(flop=c, task_loss=task, accuracy=acc))
     assert float(f.accuracy(c[5])) == pytest.approx(acc[5], abs=0.01)
     assert np.all(np.diff(f.accuracy(np.logspace(19, 26, 8))) >= -1e-9)
 
@@ -182,9 +184,9 @@ def test_large_inputs_search_a_subset_and_polish_on_all(monkeypatch):
     n = np.exp(rng.uniform(np.log(1e7), np.log(1e10), 400))
     d = np.exp(rng.uniform(np.log(1e9), np.log(1e12), 400))
     loss = EPOCH_REFIT.loss(n, d) * np.exp(rng.normal(0, 0.01, 400))
-    full = ChinchillaFit().fit(n, d, loss)
+    full = ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     monkeypatch.setattr(fit_mod, "SEARCH_ROWS", 100)
-    sub = ChinchillaFit().fit(n, d, loss)
+    sub = ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     assert sub.converged_ and sub.objective_ == pytest.approx(full.objective_, rel=1e-6)
     assert sub.params_["alpha"] == pytest.approx(full.params_["alpha"], rel=1e-4)
 
@@ -193,7 +195,7 @@ def test_bootstrap_and_loo_work_is_bounded(monkeypatch):
     import trillion.scaling.fit as fit_mod
 
     n, d, loss = _grid_runs(EPOCH_REFIT, noise=0.01)
-    f = ChinchillaFit().fit(n, d, loss)
+    f = ChinchillaFit().fit(Runs.from_arrays(params=n, tokens=d, loss=loss))
     monkeypatch.setattr(fit_mod, "MAX_BOOTSTRAP_WORK", 10 * n.size)
     with pytest.raises(InputError, match="at most 10 resamples"):
         f.bootstrap(11)

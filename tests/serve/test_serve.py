@@ -107,13 +107,11 @@ def test_minimum_hardware_per_precision(capsys, model):
 def test_fit_says_what_fits():
     spec = load_model("qwen3-max")
     one = fit_options(spec, H200, 1)
-    assert not any(o["fits"] for o in one["options"]) and "Does not fit" in one["verdict"]
+    assert not any(o["fits"] for o in one.options) and "Does not fit" in one.verdict
     eight = fit_options(spec, H200, 8)
-    assert (
-        eight["options"][1]["weights"] == "fp8" and eight["options"][1]["fits"] and "fp8" in eight["verdict"]
-    )
+    assert eight.options[1]["weights"] == "fp8" and eight.options[1]["fits"] and "fp8" in eight.verdict
     small = fit_options(load_model("llama-3.1-8b"), H200, 1)
-    assert small["options"][0]["fits"] and "bf16" in small["verdict"]
+    assert small.options[0]["fits"] and "bf16" in small.verdict
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def _key(text: str) -> str:
     return text.strip().lower().replace("_", "-").replace(" ", "-")
 
 
-def find_accelerator(name: str, where: str = "--gpu") -> Accelerator:
+def find_accelerator(name: str, where: str = "gpu") -> Accelerator:
     """An accelerator by name or alias (case-insensitive); `InputError` listing the choices."""
     wanted = _key(name)
     for accel, aliases in _accelerators().values():
@@ -132,7 +132,7 @@ def find_cluster(name: str) -> Cluster:
     wanted = _key(name)
     if wanted in clusters():
         return clusters()[wanted]
-    raise InputError("--cluster", None, f"unknown cluster {name!r}; known: {', '.join(sorted(clusters()))}")
+    raise InputError("cluster", None, f"unknown cluster {name!r}; known: {', '.join(sorted(clusters()))}")
 
 
 def make_cluster(

@@ -31,7 +31,8 @@ FLAGS = {
     "mfu": "--mfu", "budget": "--budget", "price": "--price", "pue": "--pue", "bootstrap": "--bootstrap",
     "loo": "--loo", "law": "--law", "fit": "--fit", "flop": "--flop", "params": "--params", "out": "--out",
     "method": "--method", "rank": "--rank", "preset": "--preset", "corpus": "--corpus", "device": "--device",
-    "backend": "--backend", "nproc": "--nproc", "tokens_scale": "--tokens-scale",
+    "backend": "--backend", "nproc": "--nproc", "tokens_scale": "--tokens-scale", "calibration": "--calibration",
+    "columns": "--columns", "drop_highest": "--drop-highest", "gpu": "--gpu", "tokenizer": "--tokenizer",
 }  # fmt: skip
 
 

@@ -96,36 +96,38 @@ def fit_cmd(
     if not 10 <= bootstrap <= 10_000:
         raise InputError("--bootstrap", None, f"must be between 10 and 10000, got {bootstrap}")
     runs = ladder_summary(directory)
-    result = fit_ladder(runs, bootstrap=bootstrap)
-    if calibration:
-        result["calibration"] = ladder_calibration(runs, calibration)
+    fit = fit_ladder(runs, bootstrap=bootstrap)
+    cal = ladder_calibration(runs, calibration) if calibration else None
     if as_json:
-        print_json(result)
+        print_json({**fit.to_dict(), **({"calibration": cal} if cal else {})})
         return
-    pl = result["compute_power_law"]
+    pl = fit.compute_power_law
     console.print(f"L ~ C^-alpha_C on the frontier: alpha_C = {pl['alpha_c']:.4f} "
                   f"(95%: {pl['alpha_c_ci95'][0]:.4f}-{pl['alpha_c_ci95'][1]:.4f})")  # fmt: skip
-    ct = result["compute_trend"]
+    ct = fit.compute_trend
     ci = ct["gamma_ci95"]
-    console.print(f"{result['runs']} runs, {result['frontier_runs']} on the compute frontier; validation loss falls with "
-                  f"compute: {'yes' if result['loss_falls_with_compute'] else 'NO'}")  # fmt: skip
+    console.print(f"{fit.runs} runs, {fit.frontier_runs} on the compute frontier; validation loss falls with "
+                  f"compute: {'yes' if fit.loss_falls_with_compute else 'NO'}"
+                  + (f" ({fit.runs_excluded} runs on other data or code not mixed in)" if fit.runs_excluded else ""))  # fmt: skip
     console.print(f"L(C) = {ct['E']:.3f} + {ct['A']:.3f} (C / {ct['flop_scale']:.3g})^-{ct['gamma']:.3f}"
                   + (f"   gamma 95%: {ci[0]:.3f}-{ci[1]:.3f}" if ci else ""))  # fmt: skip
-    if "chinchilla" in result:
-        p = result["chinchilla"]["params"]
+    if fit.chinchilla:
+        p = fit.chinchilla["params"]
         console.print(
             "Chinchilla fit: "
             + ", ".join(f"{k}={v:.4g}" for k, v in p.items())
-            + f" ({result['chinchilla']['note']})"
+            + f" ({fit.chinchilla['note']})"
         )
-        f = result["forecast_1T_36T"]
-        console.print(
-            f"forecast for 1T parameters on 36T tokens: loss {f['loss']:.3f}; {f.get('warning', '')}"
-        )
-    if calibration:
-        c = result["calibration"]
-        console.print(f"wrote {c['path']} (eta_gemm {c['eta_gemm']:.3f} from {c['runs']} runs on {c['device']}): "
-                      f"use it with `trillion train --calibration {c['path']}`")  # fmt: skip
+        if fit.forecast_1T_36T:
+            f = fit.forecast_1T_36T
+            console.print(
+                f"forecast for 1T parameters on 36T tokens: loss {f['loss']:.3f}; {f.get('warning', '')}"
+            )
+        else:
+            console.print(f"no forecast: {fit.chinchilla.get('warning', 'the fit is not identified')}")
+    if cal:
+        console.print(f"wrote {cal['path']} (eta_gemm {cal['eta_gemm']:.3f} from {cal['runs']} runs on {cal['device']}): "
+                      f"use it with `trillion train --calibration {cal['path']}`")  # fmt: skip
 
 
 @ladder_app.command("quantize")

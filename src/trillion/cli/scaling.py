@@ -63,34 +63,27 @@ def fit_cmd(
         raise InputError("--delta", None, f"must be between 0 and 1, got {delta}")
     if not 0 <= bootstrap <= 10_000:
         raise InputError("--bootstrap", None, f"must be between 0 and 10000, got {bootstrap}")
-    needs = {"chinchilla": ("params", "tokens", "loss"), "kaplan": ("params", "tokens", "loss"),
-             "data-constrained": ("params", "tokens", "unique_tokens", "loss"),
-             "moe": ("params", "tokens", "granularity", "loss")}  # fmt: skip
-    if law not in needs:
-        raise InputError("--law", None, f"must be one of {', '.join(needs)}, got {law!r}")
-    data = read_runs(runs, columns, need=needs[law]).drop_highest_loss(drop_highest)
-    if law == "chinchilla":
-        from trillion.scaling.fit import ChinchillaFit
+    from trillion.scaling.fit_other import estimator, needs
 
-        start = None
-        if init:
-            try:
-                start = tuple(float(x) for x in init.split(","))
-            except ValueError:
-                start = ()
-            if len(start) != 5 or any(not x > 0 for x in start):
-                raise InputError(
-                    "--init", None, f"expected five positive numbers A,B,E,alpha,beta, got {init!r}"
-                )
-        est: Any = ChinchillaFit(delta=delta, init=start).fit(data["params"], data["tokens"], data["loss"])  # type: ignore[arg-type]
-    else:
-        from trillion.scaling.fit_other import LawFit
-
-        est = LawFit(law=law, delta=delta).fit(data.columns)
+    columns_needed = needs(law)
+    data = read_runs(runs, columns, need=columns_needed).drop_highest_loss(drop_highest)
+    start = None
+    if init:
+        if law != "chinchilla":
+            raise InputError("--init", None, "a single start is for the chinchilla law")
+        try:
+            start = tuple(float(x) for x in init.split(","))
+        except ValueError:
+            start = ()
+        if len(start) != 5 or any(not x > 0 for x in start):
+            raise InputError("--init", None, f"expected five positive numbers A,B,E,alpha,beta, got {init!r}")
+    est: Any = estimator(law, delta=delta, init=start).fit(data)
     if bootstrap:
         est.bootstrap(bootstrap)
     if loo and law == "chinchilla":
         est.loo_error()
+    elif loo:
+        raise InputError("--loo", None, f"leave-one-out error is computed for the chinchilla law, not {law}")
     result = {**est.to_dict(), "runs": len(data), "source": data.source, "notes": data.notes}
     if out:
         write_file(out, dumps_strict(result, indent=1) + "\n", "--out")
@@ -134,28 +127,28 @@ def forecast_cmd(
     f = forecast(_load_fit(fit), flop=_count(flop, "--flop"), params=_count(params, "--params"),
                  tokens=_count(tokens, "--tokens"))  # fmt: skip
     if proposal:
-        cfg = {k: v for k, v in f["proposal"].items() if not k.startswith("_")}
+        cfg = {k: v for k, v in f.proposal.items() if not k.startswith("_")}
         write_file(proposal, dumps_strict(cfg, indent=1) + "\n", "--proposal")
     if as_json:
-        print_json(f)
+        print_json(f.to_dict())
         return
-    iv = f.get("loss_interval")
+    iv = f.loss_interval
     span = f" (95%: {iv['p2.5']:.4f}-{iv['p97.5']:.4f})" if iv else " (no bootstrap in the fit: no interval)"
-    console.print(f"compute {f['flop']:.3g} FLOP: {format_count(f['params'])} parameters x {format_count(f['tokens'])} tokens "
-                  f"({f['tokens_per_param']:.1f} tokens/param)")  # fmt: skip
-    console.print(f"predicted loss {f['loss']:.4f}{span}")
-    co = f["compute_optimal"]
+    console.print(f"compute {f.flop:.3g} FLOP: {format_count(f.params)} parameters x {format_count(f.tokens)} tokens "
+                  f"({f.tokens_per_param:.1f} tokens/param)")  # fmt: skip
+    console.print(f"predicted loss {f.loss:.4f}{span}")
+    co = f.compute_optimal
     console.print(f"compute-optimal at this budget: {format_count(co['params'])} x {format_count(co['tokens'])} "
                   f"({co['tokens_per_param']:.1f} tokens/param), loss {co['loss']:.4f}")  # fmt: skip
-    e = f["extrapolation"]
+    e = f.extrapolation
     console.print(f"beyond the fitted runs: params {e['params_oom']:.1f}, tokens {e['tokens_oom']:.1f}, "
                   f"compute {e['flop_oom']:.1f} orders of magnitude")  # fmt: skip
-    if f.get("warning"):
-        console.print(f"[bold red]warning:[/] {f['warning']}")
-    p = f["proposal"]
+    if f.warning:
+        console.print(f"[bold red]warning:[/] {f.warning}")
+    p = f.proposal
     console.print(f"proposal: {p['num_hidden_layers']} layers x d_model {p['hidden_size']} "
                   f"(~{format_count(p['_approx_params'])} params)"
-                  + (f", written to {proposal}: plan it with `trillion train {proposal} --tokens {format_count(f['tokens'])}`"
+                  + (f", written to {proposal}: plan it with `trillion train {proposal} --tokens {format_count(f.tokens)}`"
                      if proposal else ""))  # fmt: skip
 
 
@@ -167,18 +160,19 @@ def isoflop_cmd(runs: Annotated[str, typer.Argument(help="CSV or JSON of runs.")
     from trillion.scaling.runs import read_runs
 
     data = read_runs(runs, columns, need=("params", "tokens", "loss"))
-    res = isoflop_profiles(data["params"], data["flop"], data["loss"])
+    res = isoflop_profiles(data)
     if as_json:
-        print_json(res)
+        print_json(res.to_dict())
         return
-    for v in res["profiles"]:
+    if not res.profiles:
+        raise InputError(runs, None, "no compute budget has three or more model sizes (runs within 5% of the same "
+                         "FLOP), so there is no isoFLOP profile to fit")  # fmt: skip
+    for v in res.profiles:
         console.print(
             f"{v['flop']:.3g} FLOP: optimum {v['params_opt']:.3g} params, loss {v['loss_opt']:.4f} ({v['runs']} runs)"
         )
-    if "params_opt_exponent" in res:
-        console.print(
-            f"N_opt ~ C^{res['params_opt_exponent']:.3f}, D_opt ~ C^{res['tokens_opt_exponent']:.3f}"
-        )
+    if res.params_opt_exponent is not None:
+        console.print(f"N_opt ~ C^{res.params_opt_exponent:.3f}, D_opt ~ C^{res.tokens_opt_exponent:.3f}")
 
 
 @scaling_app.command("downstream")
@@ -200,7 +194,7 @@ def downstream_cmd(
     data = read_runs(runs, columns, need=("task_loss", "accuracy"))
     if "flop" not in data.columns:
         raise InputError(runs, "flop", "required column missing (or params and tokens)")
-    est = DownstreamFit(floor=floor).fit(data["flop"], data["task_loss"], data["accuracy"])
+    est = DownstreamFit(floor=floor).fit(data)
     result = est.to_dict()
     at = _count(flop, "--flop")
     if at:
@@ -247,14 +241,13 @@ def plot_cmd(
         mark = None
         if mark_flop:
             f = forecast(fit_data, flop=_count(mark_flop, "--mark-flop"))
-            mark = {"flop": f["flop"], "loss": f["loss"], "label": f"{f['flop']:.2g} FLOP"}
+            mark = {"flop": f.flop, "loss": f.loss, "label": f"{f.flop:.2g} FLOP"}
         path = plot_frontier(data["params"], data["flop"], data["loss"], law_from_fit(fit_data), out, mark)
     elif kind == "isoflop":
         from trillion.scaling.isoflop import isoflop_profiles
         from trillion.scaling.plot import plot_isoflop
 
-        path = plot_isoflop(data["params"], data["flop"], data["loss"],
-                            isoflop_profiles(data["params"], data["flop"], data["loss"]), out)  # fmt: skip
+        path = plot_isoflop(data["params"], data["flop"], data["loss"], isoflop_profiles(data).to_dict(), out)
     else:
         raise InputError("--kind", None, f"must be frontier or isoflop, got {kind!r}")
     console.print(f"wrote {path}")

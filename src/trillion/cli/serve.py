@@ -116,12 +116,12 @@ def fit(
         spec, find_accelerator(gpu, "--on"), count, kv=kv, context=parse_context_len(context, "--context")
     )
     if as_json:
-        print_json(result)
+        print_json(result.to_dict())
         return
     from rich.table import Table
 
     t = Table(
-        title=f"{spec.name} on {count} x {result['accelerator']} (one {result['context']}-token sequence, KV {kv})"
+        title=f"{spec.name} on {count} x {result.accelerator} (one {result.context}-token sequence, KV {kv})"
     )
     for col in (
         "precision",
@@ -132,7 +132,7 @@ def fit(
         "published quality effect",
     ):
         t.add_column(col, justify="right")
-    for row in result["options"]:
+    for row in result.options:
         t.add_row(
             row["weights"],
             f"{row['weight_bytes'] / 2**30:,.1f} GiB",
@@ -142,7 +142,7 @@ def fit(
             row["quality"],
         )
     console.print(t)
-    console.print(result["verdict"])
+    console.print(result.verdict)
 
 
 def register(app: typer.Typer) -> None:

@@ -83,7 +83,7 @@ def _attention_items(spec: ModelSpec, seq_len: int, mode: AttentionMode):
 
 def _check_seq_len(seq_len: int) -> None:
     if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len <= 0:
-        raise InputError("--seq-len", None, f"must be a positive integer, got {seq_len!r}")
+        raise InputError("seq_len", None, f"must be a positive integer, got {seq_len!r}")
 
 
 def forward_flop(spec: ModelSpec, seq_len: int, attention: AttentionMode = "causal") -> Breakdown:

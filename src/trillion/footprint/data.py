@@ -72,7 +72,7 @@ def _match_region(region: str) -> list[dict[str, str]]:
     return []
 
 
-def grid_intensity(region: str, year: int | None = None, where: str = "--region") -> Intensity:
+def grid_intensity(region: str, year: int | None = None, where: str = "region") -> Intensity:
     """The grid intensity of `region` (id such as ``USA``, ``CN``, ``US-VA``, ``gcp:us-central1``,
     or an unambiguous name) for `year`: that year's row, else the latest year before it, else the
     earliest after it; without a year the latest. Unknown regions raise `InputError`."""
@@ -132,8 +132,27 @@ def embodied_rows(accelerator: str) -> list[dict[str, str]]:
     return [r for r in table("embodied_carbon") if accelerator in r["accelerators"].split(";")]
 
 
-def server_embodied_rows() -> list[dict[str, str]]:
-    return [r for r in table("embodied_carbon") if r["method_id"] == "server"]
+def embodied_server_row(accelerator: str) -> tuple[dict[str, str], bool]:
+    """(the host server row for `accelerator`, whether it is only a proxy): the server row whose
+    ``host_for`` names the accelerator, else the one marked ``default`` (a proxy for this device)."""
+    servers = [r for r in table("embodied_carbon") if r["method_id"] == "server" and r["devices_per_server"]]
+    for r in servers:
+        if accelerator in r["host_for"].split(";"):
+            return r, False
+    default = [r for r in servers if "default" in r["host_for"].split(";")]
+    if len(default) != 1:
+        raise InputError(
+            "embodied_carbon.csv", "host_for", f"needs exactly one default server row, has {len(default)}"
+        )
+    return default[0], True
+
+
+def embodied_node_row() -> dict[str, str]:
+    """The whole-node row (method ``node``), with its devices per server."""
+    nodes = [r for r in table("embodied_carbon") if r["method_id"] == "node" and r["devices_per_server"]]
+    if len(nodes) != 1:
+        raise InputError("embodied_carbon.csv", "method_id", f"needs exactly one node row, has {len(nodes)}")
+    return nodes[0]
 
 
 def prices(accelerator: str) -> list[dict[str, str]]:

@@ -141,14 +141,14 @@ def _embodied(
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Embodied kg CO2e per device (samples) for `method`, and the median kg of every method."""
     rows = data.embodied_rows(acc.name)
-    node_row = next(r for r in data.table("embodied_carbon") if r["method_id"] == "node")
-    server = [r for r in data.server_embodied_rows() if "p5" in r["item"]][0]
-    server_kg = float(server["kg_co2e"]) / 8
+    node_row = data.embodied_node_row()
+    server, proxy = data.embodied_server_row(acc.name)
+    server_kg = float(server["kg_co2e"]) / int(server["devices_per_server"])
     by_method: dict[str, float] = {}
     for r in rows:
         kg = float(r["kg_co2e"]) + (0.0 if r["method_id"] in _NO_SERVER_SHARE else server_kg)
         by_method.setdefault(r["method_id"], kg)
-    by_method["node"] = float(node_row["kg_co2e"]) / 8
+    by_method["node"] = float(node_row["kg_co2e"]) / int(node_row["devices_per_server"])
     if method == "all":
         lo, hi = min(by_method.values()), max(by_method.values())
         dist = Dist.uniform(lo, hi, "spread of every method in embodied_carbon.csv for this device")
@@ -158,11 +158,15 @@ def _embodied(
         method = next((m for m in EMBODIED_PREFERENCE if m in by_method), "node")
     if method not in by_method:
         have = ", ".join(sorted(by_method))
-        raise InputError("--embodied-method", None, f"no {method!r} estimate for {acc.name} (has: {have})")
+        raise InputError("embodied_method", None, f"no {method!r} estimate for {acc.name} (has: {have})")
     src_rows = [r for r in rows if r["method_id"] == method] or [node_row]
     text = f"{src_rows[0]['item']}: {src_rows[0]['source']}"
     if method not in _NO_SERVER_SHARE:
-        text += f"; plus 1/8 of {server['item']} ({server_kg:.0f} kg): {server['source']}"
+        text += (
+            f"; plus 1/{server['devices_per_server']} of {server['item']} ({server_kg:.0f} kg)"
+            + (f", a proxy: no host published for {acc.name}" if proxy else "")
+            + f": {server['source']}"
+        )
     out.append(
         {
             "name": f"embodied carbon per device ({method})",
@@ -210,10 +214,10 @@ def estimate_footprint(
     `accelerator_w`, by the model's own error.
     """
     if ownership not in ("cloud", "owned"):
-        raise InputError("--ownership", None, f"must be cloud or owned, got {ownership!r}")
+        raise InputError("ownership", None, f"must be cloud or owned, got {ownership!r}")
     if embodied_method not in (*EMBODIED_METHODS, "default"):
         raise InputError(
-            "--embodied-method",
+            "embodied_method",
             None,
             f"must be one of {', '.join(EMBODIED_METHODS)}, got {embodied_method!r}",
         )
@@ -224,7 +228,7 @@ def estimate_footprint(
         act = _samples(activity, rng)
     elif mfu is not None:
         if not 0 < mfu <= 1:
-            raise InputError("--mfu", None, f"must be in (0, 1], got {mfu}")
+            raise InputError("mfu", None, f"must be in (0, 1], got {mfu}")
         act = activity_from_mfu(acc, mfu, rng, out)
     else:
         from trillion.footprint.power import ACTIVITY_DEFAULT
@@ -374,7 +378,7 @@ def _cost(
     if ownership == "owned":
         if capex_usd is None or electricity is None:
             raise InputError(
-                "--ownership",
+                "ownership",
                 None,
                 "owned hardware needs --capex (USD per device) and --electricity-price (USD/kWh)",
             )

@@ -34,7 +34,7 @@ def corpus_files(folder: str | Path | None, max_bytes: int) -> list[Path]:
     """Text files under `folder` (default: the standard library, excluding site-packages), sorted,
     up to `max_bytes` in total; `InputError` when there are none."""
     root = Path(folder) if folder else default_corpus()
-    where = "--corpus" if folder else "stdlib corpus"
+    where = "corpus" if folder else "stdlib corpus"
     if not root.is_dir():
         raise InputError(where, None, f"{root} is not a folder")
     suffixes = (".py",) if folder is None else TEXT_SUFFIXES
@@ -80,7 +80,7 @@ def make_tokenizer(kind: str, train_texts: list[str], vocab_size: int = 2048) ->
     if kind == "byte":
         return Tokenizer("byte", 257)
     if kind != "bpe":
-        raise InputError("--tokenizer", None, f"must be byte or bpe, got {kind!r}")
+        raise InputError("tokenizer", None, f"must be byte or bpe, got {kind!r}")
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
@@ -187,7 +187,7 @@ def prepare(out_dir: str | Path, corpus: str | Path | None = None, *, tokenizer:
     if not texts["val"]:  # tiny corpora: hold out the last file
         texts["val"].append(texts["train"].pop())
     if not texts["train"]:
-        raise InputError("--corpus", None, "needs at least two text files (one to train, one to validate)")
+        raise InputError("corpus", None, "needs at least two text files (one to train, one to validate)")
     tok = make_tokenizer(tokenizer, texts["train"], vocab_size)
     for split, docs in texts.items():
         ids = np.concatenate([tok.encode(d) for d in docs]).astype(np.uint16)

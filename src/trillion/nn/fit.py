@@ -8,6 +8,7 @@ runs that beat every cheaper run (the compute frontier), with a bootstrap interv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,26 @@ def _power_fit(c: np.ndarray, loss: np.ndarray) -> np.ndarray:
     return res.x
 
 
-def fit_ladder(runs: list[dict[str, Any]], bootstrap: int = 500, seed: int = 0) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LadderFit:
+    """The laws fitted on one ladder folder's current runs (`fit_ladder`)."""
+
+    compute_power_law: dict[str, Any]  # alpha_c with its 95% interval, on the compute frontier
+    runs: int
+    runs_excluded: int  # finished on other data or another code version: never mixed in
+    frontier_runs: int
+    loss_falls_with_compute: bool
+    compute_trend: dict[str, Any]  # L(C) = E + A (C / C_max)^-gamma, with gamma's interval
+    points: list[dict[str, float]]
+    chinchilla: dict[str, Any] | None = None  # six runs or more
+    forecast_1T_36T: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def fit_ladder(runs: list[dict[str, Any]], bootstrap: int = 500, seed: int = 0) -> LadderFit:
     """The compute trend with its exponent interval, a Chinchilla fit (six runs or more) and a
     forecast for a 1T-parameter model on 36T tokens with its extrapolation warning."""
     done = [r for r in runs if r["status"] == "finished" and r["result"] and r.get("current", True)]
@@ -73,71 +93,126 @@ def fit_ladder(runs: list[dict[str, Any]], bootstrap: int = 500, seed: int = 0) 
         s = rng.integers(0, len(pts), len(pts))
         if len(set(s.tolist())) >= 2:
             slopes.append(float(np.polyfit(lc[s], ll[s], 1)[0]))
-    out: dict[str, Any] = {
-        "compute_power_law": {
+    chinchilla = forecast_1t = None
+    if len(done) >= 6:
+        from trillion.scaling.fit import ChinchillaFit
+        from trillion.scaling.forecast import forecast
+        from trillion.scaling.runs import Runs
+
+        f = ChinchillaFit().fit(Runs.from_arrays("ladder", params=n, tokens=d, loss=loss))
+        f.bootstrap(min(bootstrap, 200))
+        chinchilla = {k: v for k, v in f.to_dict().items() if k not in ("bootstrap_samples", "residuals_log")}
+        chinchilla["note"] = (f"{len(done)} runs for 5 parameters: the fit is weakly identified; read the "
+                              "intervals, not the point values")  # fmt: skip
+        if f.identified_:
+            forecast_1t = forecast(f.to_dict(), params=1e12, tokens=36e12).to_dict()
+    return LadderFit(
+        compute_power_law={
             "alpha_c": -slope,
             "alpha_c_ci95": [float(-x) for x in np.percentile(slopes, [97.5, 2.5])],
             "form": "L = (C_c / C)^alpha_C on the compute frontier (Kaplan et al. 2020 eq. 1.3 form)",
-        },  # fmt: skip
-        "runs": len(done),
-        "runs_excluded": stale,  # finished on other data or another code version: never mixed in
-        "frontier_runs": len(front),
-        "loss_falls_with_compute": bool(np.all(np.diff(loss[front]) < 0)) and len(front) >= 2,
-        "compute_trend": {
+        },
+        runs=len(done),
+        runs_excluded=stale,
+        frontier_runs=len(front),
+        loss_falls_with_compute=bool(np.all(np.diff(loss[front]) < 0)) and len(front) >= 2,
+        compute_trend={
             "E": float(np.exp(t[0])),
             "A": float(np.exp(t[1])),
             "gamma": float(t[2]),
             "flop_scale": float(c[pts].max()),
             "gamma_ci95": [float(x) for x in np.percentile(gammas, [2.5, 97.5])] if gammas else None,
-        },  # fmt: skip
-        "points": [
+        },
+        points=[
             {"flop": float(a), "val_loss": float(b), "params": float(p), "tokens": float(q)}
             for a, b, p, q in zip(c, loss, n, d, strict=True)
-        ],  # fmt: skip
-    }
-    if len(done) >= 6:
-        from trillion.scaling.fit import ChinchillaFit
-        from trillion.scaling.forecast import forecast
+        ],
+        chinchilla=chinchilla,
+        forecast_1T_36T=forecast_1t,
+    )  # fmt: skip
 
-        f = ChinchillaFit().fit(n, d, loss)
-        f.bootstrap(min(bootstrap, 200))
-        out["chinchilla"] = {
-            k: v for k, v in f.to_dict().items() if k not in ("bootstrap_samples", "residuals_log")
-        }
-        out["chinchilla"]["note"] = (f"{len(done)} runs for 5 parameters: the fit is weakly identified; read the "
-                                     "intervals, not the point values")  # fmt: skip
-        out["forecast_1T_36T"] = forecast(f.to_dict(), params=1e12, tokens=36e12)
-    return out
+
+ETA_BOUNDS = (1e-4, 1.0)
+
+
+def _eta_for_run(run: dict[str, Any], base: Any) -> tuple[float, bool]:
+    """The ``eta_gemm`` at which the planner's own step-time model predicts this run's measured
+    seconds per step on its device (one device: no communication), with the shipped calibration's
+    other constants (launch floor, HBM efficiency, GEMM overhead) left to count what they count.
+    Returns (eta, stuck at a bound)."""
+    from trillion.catalog.hardware import make_cluster
+    from trillion.count.dims import model_dims
+    from trillion.nn.ladder import family_spec
+    from trillion.plan.perf import step_time
+    from trillion.spec.hardware import Accelerator
+
+    c, res = run["config"], run["result"]
+    spec = family_spec(c["depth"], c["vocab"], c["family"])
+    bandwidth = res.get("memory_bytes_per_s") or CPU_BANDWIDTH_ASSUMED
+    acc = Accelerator(name="ladder-device", display_name=str(res.get("peak_source", "")), vendor="",
+                      peak_flop_per_s={"bf16": float(res["peak_flop_per_s"])}, memory_bytes=2.0**40,
+                      memory_bytes_per_s=float(bandwidth), tdp_w=None, scale_up_domain=1,
+                      scale_up_bytes_per_s=1e9, scale_out_bytes_per_s=1e9)  # fmt: skip
+    cluster = make_cluster(acc, 1)
+    measured = float(res["time_s"]) / int(res["steps"])
+    d = model_dims(spec)
+
+    def predicted(eta: float) -> float:
+        st = step_time(d, cluster, seq_len=c["seq_len"], global_batch=c["batch"], dp=1, tp=1, pp=1, mbs=c["batch"],
+                       recompute="none", cal=base.with_(eta_gemm=eta))  # fmt: skip
+        return float(np.asarray(st.step_s).reshape(-1)[0])
+
+    lo, hi = ETA_BOUNDS
+    if predicted(hi) >= measured:
+        return hi, True
+    if predicted(lo) <= measured:
+        return lo, True
+    for _ in range(60):  # bisection in log eta: predicted time falls as eta grows
+        mid = (lo * hi) ** 0.5
+        lo, hi = (mid, hi) if predicted(mid) > measured else (lo, mid)
+    return (lo * hi) ** 0.5, False
+
+
+CPU_BANDWIDTH_ASSUMED = 20e9  # B/s for runs recorded before the bandwidth was measured: assumption
 
 
 def ladder_calibration(runs: list[dict[str, Any]], path: str | Path) -> dict[str, Any]:
-    """Write a planner calibration TOML from the ladder's measured efficiency.
+    """Write a planner calibration TOML from the ladder's measured step times.
 
-    The shipped calibration is kept except ``eta_gemm``, set to the median measured MFU of the
-    finished runs (model FLOP over the device's peak: catalog bf16 peak on GPUs, measured fp32
-    matmul throughput on CPUs) — the efficiency this framework reached on this device.
-    `trillion train --calibration FILE` then plans with it.
+    The shipped calibration is kept except ``eta_gemm``, which is solved per run so that the
+    planner's own step-time model reproduces the measured seconds per step on the ladder's device
+    (its measured peak and memory bandwidth, one device); the median over the current finished
+    runs is written. (Setting eta_gemm to the end-to-end MFU would count the launch floor,
+    element-wise and optimizer time twice: once inside the MFU, once in the model.) The file
+    records the device and framework it was measured on. `trillion train --calibration FILE`
+    then plans with it.
     """
     from dataclasses import asdict
 
     from trillion.plan.calibration import load_calibration
 
-    mfus = [
-        r["result"]["mfu"]
-        for r in runs
-        if r["status"] == "finished" and r["result"] and r["result"].get("mfu") and r.get("current", True)
-    ]
-    if not mfus:
-        raise InputError("ladder", None, "no finished run with a measured MFU")
-    base = asdict(load_calibration())
-    device = runs[0]["provenance"]["device_name"] if runs[0].get("provenance") else "unknown"
-    eta = float(min(1.0, max(1e-3, np.median(mfus))))
+    done = [
+        r for r in runs
+        if r["status"] == "finished" and r["result"] and r["result"].get("peak_flop_per_s") and r.get("current", True)
+    ]  # fmt: skip
+    done = [r for r in done if np.isfinite(float(r["result"]["peak_flop_per_s"]))]
+    if not done:
+        raise InputError("ladder", None, "no finished run with a measured device peak")
+    cal = load_calibration()
+    solved = [_eta_for_run(r, cal) for r in done]
+    etas = [e for e, _ in solved]
+    stuck = sum(1 for _, b in solved if b)
+    base = asdict(cal)
+    device = done[0]["provenance"]["device_name"] if done[0].get("provenance") else "unknown"
+    eta = float(np.median(etas))
     base["eta_gemm"] = round(eta, 6)
     base["source"] = (
-        f"fitted from {len(mfus)} trillion ladder runs on {device}: eta_gemm = median measured MFU"
+        f"fitted from {len(done)} trillion ladder runs on {device}: eta_gemm solved so the planner's step-time "
+        f"model reproduces each run's measured seconds per step (median){'; ' + str(stuck) + ' at a bound' if stuck else ''}"
     )
     lines = ["# Written by `trillion ladder fit --calibration`: planner efficiencies with eta_gemm measured."]
     for k, v in base.items():
         lines.append(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v!r}")
-    write_file(path, "\n".join(lines) + "\n", "--calibration")
-    return {"path": str(path), "eta_gemm": eta, "runs": len(mfus), "device": device}
+    write_file(path, "\n".join(lines) + "\n", "calibration")
+    return {"path": str(path), "eta_gemm": eta, "runs": len(done), "device": device, "at_bound": stuck,
+            "eta_gemm_per_run": etas}  # fmt: skip

@@ -81,7 +81,7 @@ def find_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise InputError("--preset", None, f"unknown preset {name!r} (have: {', '.join(PRESETS)})") from None
+        raise InputError("preset", None, f"unknown preset {name!r} (have: {', '.join(PRESETS)})") from None
 
 
 def code_version() -> str:
@@ -102,12 +102,12 @@ def run_configs(
     than one optimiser step. The id hashes everything that changes a result: the configuration,
     the corpus bytes and tokenizer (`data`, a digest) and the code version."""
     if not 0 < scale <= 1000:
-        raise InputError("--tokens-scale", None, f"must be in (0, 1000], got {scale}")
+        raise InputError("tokens_scale", None, f"must be in (0, 1000], got {scale}")
     out = []
     for depth, budget in preset.runs:
         tokens_run = int(budget * scale)
         if tokens_run < preset.batch * preset.seq_len:
-            raise InputError("--tokens-scale", None, f"{tokens_run:,} tokens is less than one step of "
+            raise InputError("tokens_scale", None, f"{tokens_run:,} tokens is less than one step of "
                              f"{preset.batch * preset.seq_len:,} (batch {preset.batch} x seq {preset.seq_len})")  # fmt: skip
         cfg = {"family": preset.family, "depth": depth, "tokens": tokens_run, "seq_len": preset.seq_len,
                "batch": preset.batch, "lr": preset.lr, "vocab": vocab, "tokenizer": preset.tokenizer,
@@ -128,9 +128,9 @@ def run_ladder(preset_name: str, out_dir: str | Path, *, corpus: str | None = No
     fanned out as tasks over a Ray cluster: ``RAY_ADDRESS``, or a local instance).
     """
     if backend not in ("local", "torchrun", "ray"):
-        raise InputError("--backend", None, f"must be local, torchrun or ray, got {backend!r}")
+        raise InputError("backend", None, f"must be local, torchrun or ray, got {backend!r}")
     if backend == "torchrun" and not 1 <= nproc <= 64:
-        raise InputError("--nproc", None, f"must be between 1 and 64, got {nproc}")
+        raise InputError("nproc", None, f"must be between 1 and 64, got {nproc}")
     from trillion.nn.data import data_key, load_corpus, prepare, prepared_key
     from trillion.nn.store import Store
     from trillion.nn.trainer import TrainConfig, train_run
@@ -145,7 +145,7 @@ def run_ladder(preset_name: str, out_dir: str | Path, *, corpus: str | None = No
         try:
             old = prepared_key(out / "data")
             if old is not None and old != key and store.runs():
-                raise InputError(str(out), "--corpus", (
+                raise InputError(str(out), "corpus", (
                     f"this folder's runs were trained on {old['corpus']} ({old['files']} files, bytes digest "
                     f"{old['digest'][:12]}, {old['tokenizer']} tokenizer); this run would use {key['corpus']} "
                     f"({key['files']} files, digest {key['digest'][:12]}, {key['tokenizer']}): give a new --dir for "
@@ -231,7 +231,7 @@ def _dispatch(backend: str, out: Path, run_ids: list[str], nproc: int) -> None:
     try:
         import ray
     except ImportError:
-        raise InputError("--backend", None, "ray needs the ray extra: pip install 'trillion[ray]'") from None
+        raise InputError("backend", None, "ray needs the ray extra: pip install 'trillion[ray]'") from None
     ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False)
     task = ray.remote(num_cpus=1)(run_one)
     ray.get([task.remote(str(out), run_id) for run_id in run_ids])

@@ -97,6 +97,32 @@ def device_peak(device: str) -> tuple[float, str]:
     return cpu_matmul_flop_per_s(), "measured fp32 matmul throughput of this CPU (512x512, torch)"
 
 
+@cache
+def cpu_memory_bytes_per_s(size: int = 2**24, seconds: float = 0.3) -> float:
+    """Measured streaming bandwidth of this CPU: bytes read plus written by copying a 64 MiB tensor."""
+    a = torch.empty(size, dtype=torch.float32)
+    b = torch.empty_like(a)
+    b.copy_(a)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        b.copy_(a)
+        n += 1
+    return 2 * 4 * size * n / (time.perf_counter() - t0)
+
+
+def device_memory_bandwidth(device: str) -> tuple[float, str]:
+    """(memory bytes/s, where it comes from) for the training device (the planner's eta_hbm base)."""
+    if device.startswith("cuda"):
+        from trillion.catalog.hardware import accelerators
+
+        name = torch.cuda.get_device_name(device).lower()
+        for acc in accelerators().values():
+            if acc.name.split("-")[0] in name.replace(" ", "-"):
+                return acc.memory_bytes_per_s, f"catalog HBM bandwidth of {acc.name}"
+        return float("nan"), f"{name} not in the catalog"
+    return cpu_memory_bytes_per_s(), "measured copy bandwidth of this CPU (64 MiB tensor, torch)"
+
+
 def provenance(cfg: TrainConfig) -> dict[str, Any]:
     import trillion
 
@@ -271,6 +297,7 @@ def train_run(spec: ModelSpec, data: TokenData, cfg: TrainConfig, run_dir: str |
     energy = (state["energy_j"] + meter.stop()) * world  # each rank's device (same kind) used as much
     val_loss = evaluate(core, data, cfg)
     peak, peak_source = device_peak(cfg.device)
+    bandwidth, bandwidth_source = device_memory_bandwidth(cfg.device)
     tokens = cfg.steps * cfg.tokens_per_step * world
     flop = flop_per_token * tokens
     params = count_params(spec).total
@@ -288,6 +315,8 @@ def train_run(spec: ModelSpec, data: TokenData, cfg: TrainConfig, run_dir: str |
         "achieved_flop_per_s": flop / elapsed,
         "peak_flop_per_s": peak,
         "peak_source": peak_source,
+        "memory_bytes_per_s": bandwidth,
+        "memory_bandwidth_source": bandwidth_source,
         "mfu": flop / elapsed / (peak * world) if peak == peak else None,
         "world_size": world,
         "peak_memory_bytes": torch.cuda.max_memory_allocated(cfg.device)

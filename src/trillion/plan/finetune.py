@@ -94,9 +94,9 @@ def plan_finetune(
 ) -> FinetunePlan:
     """Memory and time to fine-tune `spec` on `cluster` for `tokens` tokens with `method`."""
     if method not in ("full", "lora", "qlora"):
-        raise InputError("--method", None, f"must be full, lora or qlora, got {method!r}")
+        raise InputError("method", None, f"must be full, lora or qlora, got {method!r}")
     if isinstance(rank, bool) or not isinstance(rank, int) or rank <= 0:
-        raise InputError("--rank", None, f"must be a positive integer, got {rank!r}")
+        raise InputError("rank", None, f"must be a positive integer, got {rank!r}")
     n = cluster.num_devices
     if method == "full":
         full = plan_training(

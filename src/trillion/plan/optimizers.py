@@ -64,7 +64,7 @@ OPTIMIZERS = {
 
 def find_optimizer(name: str) -> Optimizer:
     if name not in OPTIMIZERS:
-        raise InputError("--optimizer", None, f"must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+        raise InputError("optimizer", None, f"must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
     return OPTIMIZERS[name]
 
 

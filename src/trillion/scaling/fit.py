@@ -1,4 +1,8 @@
-"""Estimators for scaling laws, in the scikit-learn style (``fit`` returns self; results end in _).
+"""Estimators for scaling laws, in the scikit-learn style: every estimator (`ChinchillaFit` here,
+`trillion.scaling.fit_other.LawFit`, `trillion.scaling.isoflop.DownstreamFit`) has ``needs`` (the
+run columns its law reads), ``fit(runs) -> self`` on a `trillion.scaling.runs.Runs`, and results
+ending in _: ``params_``, ``converged_``, ``identified_``, ``warning_``, ``ci95_`` after
+``bootstrap(n)``, and ``to_dict()``.
 
 Objective (Hoffmann et al. 2022 App. D.2, as replicated by Besiroglu et al. 2024): the summed
 Huber loss (delta 1e-3 by default) of the residual in log loss. For Chinchilla's form the residual
@@ -18,12 +22,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from trillion.errors import InputError
 from trillion.scaling.laws import Chinchilla
+
+if TYPE_CHECKING:
+    from trillion.scaling.runs import Runs
 
 HOFFMANN_GRID = {
     "a": np.arange(0, 30, 5.0),
@@ -44,10 +51,10 @@ def check_bootstrap(n_boot: int, runs: int) -> None:
     """Bounded work for every fit's bootstrap: 1..100,000 resamples and resamples x runs at most
     MAX_BOOTSTRAP_WORK; otherwise one `InputError` naming the limit."""
     if not 0 < n_boot <= 100_000:
-        raise InputError("--bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
+        raise InputError("bootstrap", None, f"must be between 1 and 100000, got {n_boot}")
     if n_boot * runs > MAX_BOOTSTRAP_WORK:
         raise InputError(
-            "--bootstrap",
+            "bootstrap",
             None,
             f"{n_boot:,} resamples of {runs:,} runs is over the bounded work of {MAX_BOOTSTRAP_WORK:,}"
             f" (at most {MAX_BOOTSTRAP_WORK // runs:,} resamples here)",
@@ -148,6 +155,7 @@ class ChinchillaFit:
     check), ``random_state`` (bootstrap seed).
     """
 
+    needs: ClassVar[tuple[str, ...]] = ("params", "tokens", "loss")
     delta: float = 1e-3
     grid: dict[str, np.ndarray] | None = None
     init: tuple[float, float, float, float, float] | None = None
@@ -215,11 +223,11 @@ class ChinchillaFit:
                 best_x, best_f = res.x, float(res.fun)
         return best_x, best_f, len(starts)
 
-    def fit(self, n, d, loss) -> ChinchillaFit:
-        """Fit on parameters `n`, tokens `d` and final losses `loss` (nats per token)."""
+    def fit(self, runs: Runs) -> ChinchillaFit:
+        """Fit on `runs`: parameters, tokens and final losses (nats per token)."""
         from scipy.optimize import minimize
 
-        log_n, log_d, log_l = self._data(n, d, loss)
+        log_n, log_d, log_l = self._data(runs["params"], runs["tokens"], runs["loss"])
         self._log = (log_n, log_d, log_l)
         best_x, best_f, n_starts = self._search(log_n, log_d, log_l)
         self.n_starts_ = n_starts
@@ -295,7 +303,7 @@ class ChinchillaFit:
         log_n, log_d, log_l = self._log
         if log_n.size > MAX_LOO_RUNS:
             raise InputError(
-                "--loo",
+                "loo",
                 None,
                 f"{log_n.size:,} runs is over {MAX_LOO_RUNS:,} (one refit per run: bounded work)",
             )

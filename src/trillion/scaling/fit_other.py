@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from trillion.errors import InputError
-from trillion.scaling.fit import SEARCH_ROWS, check_bootstrap, huber, identification_problems
+from trillion.scaling.fit import SEARCH_ROWS, ChinchillaFit, check_bootstrap, huber, identification_problems
+from trillion.scaling.runs import Runs
 
 EXPONENTS = ("alpha", "beta", "alpha_n", "alpha_d", "gamma")  # must be > 0 for loss to fall with scale
 POLISH = 3  # best starts refitted on every run when the search used a subset
@@ -81,6 +82,25 @@ LAWS: dict[str, LawSpec] = {
 }  # fmt: skip
 
 
+def law_spec(law: str) -> LawSpec:
+    if law not in LAWS:
+        raise InputError("law", None, f"must be one of chinchilla, {', '.join(LAWS)}, got {law!r}")
+    return LAWS[law]
+
+
+def estimator(law: str, **kwargs: Any) -> ChinchillaFit | LawFit:
+    """The estimator of `law` (chinchilla, kaplan, data-constrained, moe) with its options."""
+    if law == "chinchilla":
+        return ChinchillaFit(**kwargs)
+    law_spec(law)
+    return LawFit(law=law, **{k: v for k, v in kwargs.items() if k in ("delta", "random_state")})
+
+
+def needs(law: str) -> tuple[str, ...]:
+    """The run columns `law` reads (the CLI asks the file for these)."""
+    return ChinchillaFit.needs if law == "chinchilla" else law_spec(law).needs
+
+
 @dataclass
 class LawFit:
     """Fit one of `LAWS` by summed Huber loss on log loss (see `ChinchillaFit` for the conventions)."""
@@ -97,15 +117,19 @@ class LawFit:
             return 1e6
         return float((huber(r, self.delta) * w).sum())
 
-    def fit(self, cols: dict[str, np.ndarray]) -> LawFit:
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The run columns this law reads."""
+        return law_spec(self.law).needs
+
+    def fit(self, runs: Runs) -> LawFit:
         from scipy.optimize import minimize
 
-        if self.law not in LAWS:
-            raise InputError("--law", None, f"must be one of chinchilla, {', '.join(LAWS)}, got {self.law!r}")
-        self.spec = LAWS[self.law]
+        self.spec = law_spec(self.law)
         for k in self.spec.needs:
-            if k not in cols:
+            if k not in runs.columns:
                 raise InputError("runs", k, f"the {self.law} law needs this column")
+        cols = {k: runs[k] for k in self.spec.needs}
         n = len(cols["loss"])
         if n < len(self.spec.names) + 1:
             raise InputError(
@@ -141,6 +165,7 @@ class LawFit:
         self.problems_ = identification_problems(np.log(cols["params"]), np.log(cols["tokens"]), exponents)
         self.identified_ = not self.problems_
         self.converged_ = self.identified_  # the best start's minimum; not a fit when unidentified
+        self.warning_ = "not identified: " + "; ".join(self.problems_) if self.problems_ else ""
         self.residuals_ = (self.spec.predict(self.theta_, cols) - log_l).tolist()
         return self
 
@@ -169,8 +194,8 @@ class LawFit:
                                "identification_problems": self.problems_, "starts": self.n_starts_,
                                "huber_delta": self.delta, "form": self.spec.source,
                                "residuals_log": self.residuals_}  # fmt: skip
-        if self.problems_:
-            out["warning"] = "not identified: " + "; ".join(self.problems_)
+        if self.warning_:
+            out["warning"] = self.warning_
         if hasattr(self, "ci95_"):
             out["ci95"] = self.ci95_
         return out

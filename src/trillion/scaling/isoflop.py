@@ -11,16 +11,35 @@ plus floor, then accuracy against task loss as a sigmoid; chained to predict acc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from trillion.errors import InputError
+from trillion.scaling.runs import Runs
 
 
-def isoflop_profiles(params, flop, loss, rel_tol: float = 0.05) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IsoFLOP:
+    """IsoFLOP profiles: one vertex per compute budget with three or more sizes, and, with two or
+    more vertices, N_opt(C) = k C^a (``params_opt_exponent`` a; D_opt then goes as C^(1-a))."""
+
+    profiles: list[dict[str, float]]
+    params_opt_exponent: float | None = None
+    tokens_opt_exponent: float | None = None
+    params_opt_coefficient: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"profiles": self.profiles}
+        if self.params_opt_exponent is not None:
+            out.update(params_opt_exponent=self.params_opt_exponent, tokens_opt_exponent=self.tokens_opt_exponent,
+                       params_opt_coefficient=self.params_opt_coefficient)  # fmt: skip
+        return out
+
+
+def isoflop_profiles(runs: Runs, rel_tol: float = 0.05) -> IsoFLOP:
     """Per-budget parabola vertices and the fitted exponent a of N_opt = k C^a."""
-    n, c, lo = (np.asarray(x, dtype=float) for x in (params, flop, loss))
+    n, c, lo = runs["params"], runs["flop"], runs["loss"]
     order = np.argsort(c)
     groups: list[list[int]] = []
     for i in order:
@@ -39,15 +58,13 @@ def isoflop_profiles(params, flop, loss, rel_tol: float = 0.05) -> dict[str, Any
         xv = -k1 / (2 * k2)
         vertices.append({"flop": float(np.median(c[g])), "params_opt": float(np.exp(xv)),
                          "loss_opt": float(k0 - k1 * k1 / (4 * k2)), "runs": len(g)})  # fmt: skip
-    out: dict[str, Any] = {"profiles": vertices}
-    if len(vertices) >= 2:
-        a, logk = np.polyfit(
-            np.log([v["flop"] for v in vertices]), np.log([v["params_opt"] for v in vertices]), 1
-        )
-        out["params_opt_exponent"] = float(a)
-        out["tokens_opt_exponent"] = float(1 - a)
-        out["params_opt_coefficient"] = float(np.exp(logk))
-    return out
+    if len(vertices) < 2:
+        return IsoFLOP(profiles=vertices)
+    a, logk = np.polyfit(
+        np.log([v["flop"] for v in vertices]), np.log([v["params_opt"] for v in vertices]), 1
+    )
+    return IsoFLOP(profiles=vertices, params_opt_exponent=float(a), tokens_opt_exponent=float(1 - a),
+                   params_opt_coefficient=float(np.exp(logk)))  # fmt: skip
 
 
 @dataclass
@@ -55,14 +72,15 @@ class DownstreamFit:
     """Two-step downstream prediction: task loss L(C) = E + A C^-alpha, then accuracy
     acc(L) = floor + (ceiling - floor) / (1 + exp(k (L - L0)))."""
 
+    needs: ClassVar[tuple[str, ...]] = ("flop", "task_loss", "accuracy")
     floor: float = 0.25  # chance accuracy (4-way multiple choice by default)
     step1_: dict[str, float] = field(default_factory=dict)
     step2_: dict[str, float] = field(default_factory=dict)
 
-    def fit(self, flop, task_loss, accuracy) -> DownstreamFit:
+    def fit(self, runs: Runs) -> DownstreamFit:
         from scipy.optimize import least_squares
 
-        c, tl, acc = (np.asarray(x, dtype=float) for x in (flop, task_loss, accuracy))
+        c, tl, acc = runs["flop"], runs["task_loss"], runs["accuracy"]
         if len(c) < 5:
             raise InputError("runs", None, f"needs at least 5 runs for the two-step fit, got {len(c)}")
         if np.any(acc < 0) or np.any(acc > 1):
@@ -91,6 +109,8 @@ class DownstreamFit:
             "L0": float(s2.x[2]),
             "floor": self.floor,
         }
+        self.params_ = {"task_loss": self.step1_, "accuracy": self.step2_}
+        self.converged_ = bool(s1.success and s2.success)
         return self
 
     def task_loss(self, flop):
@@ -104,4 +124,9 @@ class DownstreamFit:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"law": "downstream", "task_loss": self.step1_, "accuracy": self.step2_}
+        return {
+            "law": "downstream",
+            "task_loss": self.step1_,
+            "accuracy": self.step2_,
+            "converged": self.converged_,
+        }

@@ -18,7 +18,7 @@ from trillion.scaling.laws import Chinchilla
 def _check(path: str | Path) -> Path:
     p = Path(path)
     if p.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InputError("--out", None, f"must end in .png, .svg or .pdf, got {p.name!r}")
+        raise InputError("out", None, f"must end in .png, .svg or .pdf, got {p.name!r}")
     return p
 
 
@@ -26,7 +26,7 @@ def _save(fig, p: Path) -> Path:
     """Render to memory, then write atomically (an unwritable path is an `InputError`)."""
     buf = io.BytesIO()
     fig.savefig(buf, format=p.suffix.lower()[1:])
-    return write_file(p, buf.getvalue(), "--out")
+    return write_file(p, buf.getvalue(), "out")
 
 
 def plot_frontier(

@@ -37,12 +37,29 @@ class Runs:
         return len(next(iter(self.columns.values())))
 
     def __getitem__(self, key: str) -> np.ndarray:
-        return self.columns[key]
+        try:
+            return self.columns[key]
+        except KeyError:
+            raise InputError(
+                "runs", key, f"this fit needs a {key!r} column (have: {', '.join(self.columns)})"
+            ) from None
+
+    @classmethod
+    def from_arrays(cls, source: str = "arrays", **columns) -> Runs:
+        """Runs from named arrays (``params=..., tokens=..., loss=...``), one entry per run."""
+        cols = {k: np.asarray(v, dtype=float).ravel() for k, v in columns.items()}
+        if len({len(v) for v in cols.values()}) > 1:
+            raise InputError(
+                "runs",
+                None,
+                f"columns of different lengths: {', '.join(f'{k} {len(v)}' for k, v in cols.items())}",
+            )
+        return cls(cols, source)
 
     def drop_highest_loss(self, k: int) -> Runs:
         """Without the `k` highest-loss runs (Besiroglu et al. 2024 drop 5 outliers)."""
         if k < 0 or k >= len(self):
-            raise InputError("--drop-highest", None, f"must be between 0 and {len(self) - 1}, got {k}")
+            raise InputError("drop_highest", None, f"must be between 0 and {len(self) - 1}, got {k}")
         keep = np.sort(np.argsort(self.columns["loss"], kind="stable")[: len(self) - k])
         notes = self.notes + [f"dropped the {k} highest-loss runs"] if k else self.notes
         return Runs({c: v[keep] for c, v in self.columns.items()}, self.source, notes)
@@ -57,11 +74,9 @@ def parse_columns(text: str | None) -> dict[str, str]:
         key, sep, header = part.partition("=")
         key, header = key.strip(), header.strip()
         if not sep or not key or not header:
-            raise InputError(
-                "--columns", None, f"expected name=Header pairs separated by commas, got {part!r}"
-            )
+            raise InputError("columns", None, f"expected name=Header pairs separated by commas, got {part!r}")
         if key not in KNOWN:
-            raise InputError("--columns", key, f"unknown column (known: {', '.join(KNOWN)})")
+            raise InputError("columns", key, f"unknown column (known: {', '.join(KNOWN)})")
         out[key] = header
     return out
 

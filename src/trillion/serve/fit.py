@@ -4,6 +4,7 @@ of what each precision costs in quality."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from trillion.count.dims import serve_dims
@@ -33,9 +34,27 @@ def _quality_summary(weights: str) -> str:
     return f"{r['delta']} {units.get(r['unit'], r['unit'])} ({r['model']}){more}"
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FitOptions:
+    """`fit_options`'s answer: per precision (most accurate first) the devices needed, whether the
+    given count suffices and how many sequences then fit; a one-line verdict."""
+
+    model: str
+    accelerator: str
+    devices: int
+    context: int
+    kv: str
+    options: list[dict[str, Any]]
+    verdict: str
+    assumptions: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
 def fit_options(
     spec: ModelSpec, acc: Accelerator, count: int, *, kv: str = "bf16", context: int = 4096
-) -> dict[str, Any]:
+) -> FitOptions:
     """Per precision (most accurate first): devices needed, whether `count` devices suffice, and
     how many `context`-token sequences then fit; plus a one-line verdict."""
     cal = load_serve_calibration().for_device(acc.name)
@@ -77,16 +96,10 @@ def fit_options(
                 f"{fewest['devices_needed']} devices ({fewest['weight_bytes'] / 2**30:,.0f} GiB of weights against "
                 f"{count * acc.memory_bytes / 2**30:,.0f} GiB of HBM)."
             )
-    return {
-        "model": spec.name,
-        "accelerator": acc.name,
-        "devices": count,
-        "context": context,
-        "kv": kv,
-        "options": options,
-        "verdict": verdict,
-        "assumptions": [
+    return FitOptions(
+        model=spec.name, accelerator=acc.name, devices=count, context=context, kv=kv, options=options, verdict=verdict,
+        assumptions=[
             f"usable HBM {cal.gpu_memory_utilization:.0%}; runtime overhead {cal.runtime_overhead_bytes / 2**30:.1f} GiB "
             "per device; tensor parallel within 8 devices, pipeline beyond; device counts are powers of two"
         ],
-    }
+    )  # fmt: skip

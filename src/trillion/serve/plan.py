@@ -77,7 +77,7 @@ def split(acc: Accelerator, n: int) -> tuple[int, int]:
     ranks: vLLM's practice), pipeline stages beyond."""
     tp = min(n, acc.scale_up_domain, 8)
     if n % tp:
-        raise InputError("--gpus", None, f"{n} devices do not split into tensor-parallel groups of {tp}")
+        raise InputError("gpus", None, f"{n} devices do not split into tensor-parallel groups of {tp}")
     return tp, n // tp
 
 
@@ -208,20 +208,20 @@ def plan_serving(
     and per-token / per-query figures. Lengths in tokens, times in seconds."""
     cal = (calibration or load_serve_calibration()).for_device(acc.name)
     d = serve_dims(spec, weights, kv)
-    for name, value in (("--prompt", prompt), ("--output", output)):
+    for name, value in (("prompt", prompt), ("output", output)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise InputError(name, None, f"must be a positive number of tokens, got {value!r}")
     ctx = context or (prompt + output)
     if prompt + output > ctx:
-        raise InputError("--context", None, f"prompt + output ({prompt + output}) exceed the context ({ctx})")
+        raise InputError("context", None, f"prompt + output ({prompt + output}) exceed the context ({ctx})")
     if d.max_context and ctx > d.max_context:
         raise InputError(
-            "--context", None, f"{ctx} tokens exceed {spec.name}'s maximum context of {d.max_context}"
+            "context", None, f"{ctx} tokens exceed {spec.name}'s maximum context of {d.max_context}"
         )
     if gpus is not None and not 0 < gpus <= 4096:
-        raise InputError("--gpus", None, f"must be between 1 and 4096 for a serving plan, got {gpus}")
+        raise InputError("gpus", None, f"must be between 1 and 4096 for a serving plan, got {gpus}")
     if batch is not None and not 0 < batch <= 1_000_000:
-        raise InputError("--batch", None, f"must be between 1 and 1,000,000, got {batch}")
+        raise InputError("batch", None, f"must be between 1 and 1,000,000, got {batch}")
     target = latency_target_s or DEFAULT_LATENCY_S
     by_precision = {p: min_devices(serve_dims(spec, p, kv), acc, ctx, cal) for p in PRECISIONS}
     need = min_devices(d, acc, ctx, cal)
@@ -240,7 +240,7 @@ def plan_serving(
         : 1 if gpus is None else None
     ]
     if not options:
-        raise InputError("--gpus", None, f"{gpus} is not a multiple of a replica size >= {need}")
+        raise InputError("gpus", None, f"{gpus} is not a multiple of a replica size >= {need}")
     best = None
     for n in options:
         tp, pp = split(acc, n)

@@ -46,7 +46,7 @@ class Layout:
         parts += [f"mbs={self.mbs}", f"zero={self.zero}", f"recompute={self.recompute}"]
         return ",".join(parts)
 
-    def validate_for(self, world_size: int, where: str = "--layout") -> Layout:
+    def validate_for(self, world_size: int, where: str = "layout") -> Layout:
         """Raise `InputError` with the arithmetic when the layout cannot run on `world_size`."""
         for axis in ("dp", "tp", "pp", "cp", "ep", "mbs", "vpp"):
             value = getattr(self, axis)
@@ -68,7 +68,7 @@ class Layout:
         return self
 
 
-def parse_layout(text: str, where: str = "--layout") -> dict[str, int | str | bool]:
+def parse_layout(text: str, where: str = "layout") -> dict[str, int | str | bool]:
     """``"tp=8,pp=16,ep=64,dp=8,mbs=1"`` -> keyword arguments for `Layout` (values checked later)."""
     out: dict[str, int | str | bool] = {}
     fields = {"dp", "tp", "pp", "cp", "ep", "mbs", "vpp", "zero", "recompute", "sequence_parallel"}
@@ -91,7 +91,7 @@ def parse_layout(text: str, where: str = "--layout") -> dict[str, int | str | bo
     return out
 
 
-def complete_layout(fields: dict[str, int | str | bool], world_size: int, where: str = "--layout") -> Layout:
+def complete_layout(fields: dict[str, int | str | bool], world_size: int, where: str = "layout") -> Layout:
     """A `Layout` from the axes given (`parse_layout`'s output) on `world_size` devices: ``dp`` is
     whatever the given ``tp * pp * cp`` leave (``world // (tp * pp * cp)``) unless given; then
     validated against the world size."""
