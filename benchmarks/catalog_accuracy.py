@@ -6,7 +6,7 @@ Run: .venv/bin/python benchmarks/catalog_accuracy.py   (prints a Markdown table 
 from __future__ import annotations
 
 from trillion.catalog import catalog
-from trillion.catalog.expected import check_expected
+from trillion.count.expected import check_expected
 from trillion.count import count
 
 

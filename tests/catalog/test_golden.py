@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from trillion.catalog import catalog, find
-from trillion.catalog.expected import check_expected
 from trillion.count import count
+from trillion.count.expected import check_expected
 from trillion.errors import InputError
 
 ENTRIES = sorted(catalog())

@@ -52,14 +52,9 @@ def print_json(data: Any) -> None:
 
 def resolve_model(name: str):
     """(spec, catalog entry or None) for a catalog name or a config.json path."""
-    from trillion import _looks_like_path, load_model
+    from trillion.catalog.resolve import resolve
 
-    if _looks_like_path(name):
-        return load_model(name), None
-    from trillion.catalog import find
-
-    entry = find(name)
-    return entry.spec, entry
+    return resolve(name)
 
 
 def positive_count(text: str, flag: str) -> int:

@@ -87,9 +87,9 @@ def find_preset(name: str) -> Preset:
 def code_version() -> str:
     """A digest of the code that determines a run's result (model, trainer, data pipeline) and the
     package version: a run trained by other code is another run, never resumed or mixed."""
-    import trillion
+    from trillion._version import __version__
 
-    digest = hashlib.sha256(trillion.__version__.encode())
+    digest = hashlib.sha256(__version__.encode())
     for module in ("model", "trainer", "data"):
         digest.update((Path(__file__).parent / f"{module}.py").read_bytes())
     return digest.hexdigest()[:12]

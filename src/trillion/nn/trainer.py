@@ -124,7 +124,7 @@ def device_memory_bandwidth(device: str) -> tuple[float, str]:
 
 
 def provenance(cfg: TrainConfig) -> dict[str, Any]:
-    import trillion
+    from trillion._version import __version__
 
     try:
         commit = subprocess.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "HEAD"], capture_output=True,
@@ -137,7 +137,7 @@ def provenance(cfg: TrainConfig) -> dict[str, Any]:
         else platform.processor() or platform.machine()
     )
     return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-            "trillion": getattr(trillion, "__version__", "dev"), "git_commit": commit, "seed": cfg.seed,
+            "trillion": __version__, "git_commit": commit, "seed": cfg.seed,
             "device": cfg.device, "device_name": dev, "threads": torch.get_num_threads(), "host": platform.node()}  # fmt: skip
 
 

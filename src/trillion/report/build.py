@@ -55,14 +55,9 @@ def published_training(model: str) -> dict[str, str] | None:
 
 
 def _resolve(name: str):
-    from trillion import _looks_like_path, load_model
+    from trillion.catalog.resolve import resolve
 
-    if _looks_like_path(name):
-        return load_model(name), None
-    from trillion.catalog import find
-
-    entry = find(name)
-    return entry.spec, entry
+    return resolve(name)
 
 
 def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
