@@ -95,6 +95,10 @@ def fit_cmd(
 
     if not 10 <= bootstrap <= 10_000:
         raise InputError("--bootstrap", None, f"must be between 10 and 10000, got {bootstrap}")
+    if calibration:
+        from trillion.io.files import check_writable
+
+        check_writable(calibration, "--calibration")
     runs = ladder_summary(directory)
     fit = fit_ladder(runs, bootstrap=bootstrap)
     cal = ladder_calibration(runs, calibration) if calibration else None

@@ -9,13 +9,12 @@ import typer
 from trillion.catalog import DEFAULT_MODEL, FRONTIER
 from trillion.cli.common import console, positive_count, print_json
 from trillion.errors import InputError
+from trillion.io.files import check_writable, write_file
 
 Opt = typer.Option
 
 
 def _write(path: str, text: str) -> None:
-    from trillion.io.files import write_file
-
     write_file(path, text, "--html")
 
 
@@ -39,6 +38,8 @@ def report(
     from trillion.report.html import fmt, render_report
 
     grid_intensity(region)  # an unknown region fails before any work
+    if html:
+        check_writable(html, "--html")  # and an unwritable output path too
     r = build_report(name, region=region, gpu=gpu, gpus=positive_count(gpus, "--gpus") if gpus else None)
     if html:
         _write(html, render_report(r))
@@ -128,6 +129,8 @@ def compare(
     grid_intensity(region)
     if names and len(names) > 12:
         raise InputError("compare", None, f"at most 12 models at once, got {len(names)}")
+    if html:
+        check_writable(html, "--html")
     c = build_compare(tuple(names) if names else DEFAULT_SET, region)
     if html:
         _write(html, render_compare(c["models"], c["rows"], c["chart_svg"], c["sources"]))

@@ -8,7 +8,7 @@ import typer
 
 from trillion.cli.common import console, print_json
 from trillion.errors import InputError
-from trillion.io.files import dumps_strict, write_file
+from trillion.io.files import check_writable, dumps_strict, write_file
 
 Opt = typer.Option
 scaling_app = typer.Typer(help="Scaling laws: fit, forecast, isoFLOP profiles, plots.", no_args_is_help=True)
@@ -61,6 +61,8 @@ def fit_cmd(
 
     if not 0 < delta < 1:
         raise InputError("--delta", None, f"must be between 0 and 1, got {delta}")
+    if out:
+        check_writable(out, "--out")  # before the fit, not after it
     if not 0 <= bootstrap <= 10_000:
         raise InputError("--bootstrap", None, f"must be between 0 and 10000, got {bootstrap}")
     from trillion.scaling.fit_other import estimator, needs
@@ -124,6 +126,8 @@ def forecast_cmd(
 
     if (flop is None) == (params is None and tokens is None):
         raise InputError("forecast", None, "give --flop, or --params with --tokens")
+    if proposal:
+        check_writable(proposal, "--proposal")
     f = forecast(_load_fit(fit), flop=_count(flop, "--flop"), params=_count(params, "--params"),
                  tokens=_count(tokens, "--tokens"))  # fmt: skip
     if proposal:
@@ -228,8 +232,10 @@ def plot_cmd(
     mark_flop: Annotated[str | None, Opt("--mark-flop", help="Mark the forecast at this compute.")] = None,
 ) -> None:
     """Loss against compute with the fitted frontier, or isoFLOP curves."""
+    from trillion.scaling.plot import check_out
     from trillion.scaling.runs import read_runs
 
+    check_out(out)
     data = read_runs(runs, columns, need=("params", "tokens", "loss"))
     if kind == "frontier":
         if not fit:

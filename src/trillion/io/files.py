@@ -227,6 +227,30 @@ def iter_csv(
             raise InputError(w, None, f"cannot read: {_describe(e)}") from None
 
 
+def check_writable(path: str | Path, where: str | None = None) -> Path:
+    """Refuse, before any work, an output path that `write_file` could not write: a folder, a
+    missing or non-folder parent, a read-only place, a name the OS cannot take."""
+    w = _where(path, where)
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(w, None, f"{p} is a folder; give a file name")
+        parent = p.parent if str(p.parent) else Path(".")
+        if not parent.is_dir():
+            raise InputError(w, None, f"cannot write {p}: {parent} is not a folder")
+        if not os.access(parent, os.W_OK):
+            raise InputError(w, None, f"cannot write {p}: {parent} is not writable")
+        if len(p.name.encode()) > 255:
+            raise InputError(w, None, f"cannot write {p}: the file name is too long")
+    except ValueError:
+        raise InputError(
+            _printable(w), None, "not a usable path (a NUL or an unencodable character)"
+        ) from None
+    except OSError as e:
+        raise InputError(w, None, f"cannot write {p}: {_describe(e)}") from None
+    return p
+
+
 def write_file(path: str | Path, data: str | bytes, where: str | None = None) -> Path:
     """Write text (UTF-8) or bytes atomically: a temporary file beside the target, fsync, rename.
     A folder, a missing parent or a read-only place is one `InputError` naming `where`."""

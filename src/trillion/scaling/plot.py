@@ -11,15 +11,16 @@ import numpy as np
 
 from trillion.charts import locked_figure
 from trillion.errors import InputError
-from trillion.io.files import write_file
+from trillion.io.files import check_writable, write_file
 from trillion.scaling.laws import Chinchilla
 
 
-def _check(path: str | Path) -> Path:
+def check_out(path: str | Path) -> Path:
+    """An output path for a plot: a .png, .svg or .pdf file that can be written."""
     p = Path(path)
     if p.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InputError("out", None, f"must end in .png, .svg or .pdf, got {p.name!r}")
-    return p
+    return check_writable(p, "out")
 
 
 def _save(fig, p: Path) -> Path:
@@ -34,7 +35,7 @@ def plot_frontier(
 ) -> Path:
     """Runs (colour = parameters) and L(N*(C), D*(C)) across and beyond the data; `mark` adds a
     labelled point (e.g. the forecast model)."""
-    p = _check(path)
+    p = check_out(path)
     with locked_figure(figsize=(7, 4.5)) as fig:
         _draw_frontier(fig, params, flop, loss, law, mark)
         return _save(fig, p)
@@ -68,7 +69,7 @@ def plot_isoflop(
     params, flop, loss, profiles: dict[str, Any], path: str | Path, rel_tol: float = 0.05
 ) -> Path:
     """Loss against parameters for each compute budget, with each profile's optimum."""
-    p = _check(path)
+    p = check_out(path)
     with locked_figure(figsize=(7, 4.5)) as fig:
         _draw_isoflop(fig, params, flop, loss, profiles, rel_tol)
         return _save(fig, p)
