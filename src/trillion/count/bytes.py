@@ -13,8 +13,10 @@ last group counts as a whole group).
 KV cache per token (`kv_cache_bytes_per_token`): GQA/MHA/MQA store a key and a value of
 ``num_kv_heads * head_dim`` per layer; MLA caches the compressed latent ``kv_lora_rank`` plus the
 shared RoPE key ``qk_rope_head_dim`` per layer (DeepSeek-V2 §2.1.2, Table 1). Encoder-decoder
-models: the decoder's self-attention only. Sliding-window layers hold at most ``window`` tokens; the
-per-token figure here is for contexts within the window.
+models: the decoder's self-attention only. Sliding-window layers hold at most ``window`` tokens and
+chunked ones one chunk: the per-token figure is for contexts within every window, `kv_cache_bytes`
+applies the caps at a given context. Linear-attention and SSM layers keep a fixed-size state per
+sequence instead (`state_bytes_per_sequence`).
 """
 
 from __future__ import annotations
@@ -142,16 +144,48 @@ def weight_bytes(spec: ModelSpec, fmt: str | WeightFormat) -> int:
 KV_FORMATS: dict[str, int] = {"bf16": 16, "fp16": 16, "fp8": 8, "fp32": 32}
 
 
-def kv_cache_elements_per_token(spec: ModelSpec) -> int:
-    """Cached elements per token over all (decoder self-attention) layers."""
+def _kv_elements_per_layer(spec: ModelSpec) -> int:
     a = spec.attention
     if isinstance(a, MLA):
-        per_layer = a.kv_lora_rank + a.qk_rope_head_dim
-    else:
-        per_layer = 2 * a.num_kv_heads * a.head_dim
-    return per_layer * spec.num_layers
+        return a.kv_lora_rank + a.qk_rope_head_dim
+    return 2 * a.num_kv_heads * a.head_dim
+
+
+def kv_cache_elements_per_token(spec: ModelSpec) -> int:
+    """Cached elements per token over all (decoder self-attention) mixers, for a context within
+    every sliding window and chunk (linear-attention and SSM layers cache no tokens)."""
+    mixers = sum(layer.attention for layer in spec.layer_list())
+    return _kv_elements_per_layer(spec) * mixers
 
 
 def kv_cache_bytes_per_token(spec: ModelSpec, fmt: str = "bf16") -> int:
     """KV-cache bytes for one token of context (all layers) at `fmt` (bf16, fp16, fp8, fp32)."""
     return ceil(kv_cache_elements_per_token(spec) * KV_FORMATS[fmt] / 8)
+
+
+def kv_cache_tokens(spec: ModelSpec, context: int) -> int:
+    """Tokens cached over all attention mixers at a `context`-token sequence: a sliding-window layer
+    keeps its last `window`, a chunked layer at most one chunk, a full layer all of them (layer-
+    tokens: multiply by the elements of one layer's token)."""
+    total = 0
+    for layer in spec.layer_list():
+        cap = layer.window or layer.chunk
+        total += layer.attention * (min(context, cap) if cap else context)
+    return total
+
+
+def kv_cache_bytes(spec: ModelSpec, context: int, fmt: str = "bf16") -> int:
+    """KV-cache bytes of one sequence of `context` tokens, windows and chunks capped."""
+    return ceil(_kv_elements_per_layer(spec) * kv_cache_tokens(spec, context) * KV_FORMATS[fmt] / 8)
+
+
+def state_bytes_per_sequence(spec: ModelSpec, fmt: str = "bf16") -> int:
+    """Recurrent state of one sequence (linear-attention and SSM matrices plus convolution windows)
+    over all layers, stored at `fmt` (vLLM keeps these states in the model dtype by default)."""
+    elements = sum(layer.recurrent.state_elements for layer in spec.layers if layer.recurrent is not None)
+    return ceil(elements * KV_FORMATS[fmt] / 8)
+
+
+def sequence_bytes(spec: ModelSpec, context: int, fmt: str = "bf16") -> int:
+    """Everything one sequence of `context` tokens keeps while generating: KV cache plus state."""
+    return kv_cache_bytes(spec, context, fmt) + state_bytes_per_sequence(spec, fmt)

@@ -22,6 +22,12 @@ Convention (documented so every figure can be checked):
 - Encoder-decoder models (T5, Switch): per token pair - one token through the encoder
   (bidirectional attention, c = S) and one through the decoder (causal self-attention plus
   cross-attention over S encoder positions).
+- Hybrid layers (`ModelSpec.layers`): attention FLOP only for layers with attention mixers, each
+  capped by its sliding window, its chunk (a query sees its own chunk: Llama 4) or DeepSeek sparse
+  attention's top-k (whose indexer adds ``2 * index_heads * index_head_dim * context``); recurrent
+  mixers add a term linear in context, ``RECURRENT_FLOP_PER_STATE[kind]`` per state element, and
+  their short convolutions ``2 * channels * kernel`` (item ``conv/...``). Multi-token-prediction
+  modules are not in the forward pass counted here.
 - Training = forward + backward, backward = 2 x forward (Kaplan et al. 2020 §2.1; Narayanan et
   al. 2021): 3x forward; full activation recompute adds one more forward: 4x. 6·N per token is
   shown beside it for reference, with N the active parameters.
@@ -35,7 +41,7 @@ from typing import Literal
 from trillion.count.breakdown import Breakdown
 from trillion.count.params import tensors
 from trillion.errors import InputError
-from trillion.spec.model import ModelSpec
+from trillion.spec.model import MLA, ModelSpec
 
 AttentionMode = Literal["causal", "full"]
 Recompute = Literal["none", "full"]
@@ -43,8 +49,15 @@ Recompute = Literal["none", "full"]
 TRAIN_FACTOR: dict[str, int] = {"none": 3, "full": 4}
 
 
-def _mean_context(seq_len: int, window: int | None, causal: bool) -> Fraction:
-    """Mean number of keys a query attends to over a sequence of `seq_len` tokens."""
+def _mean_context(seq_len: int, window: int | None, causal: bool, chunk: int | None = None) -> Fraction:
+    """Mean number of keys a query attends to over a sequence of `seq_len` tokens: all earlier
+    tokens (causal), the last `window` (sliding window, or DSA's top-k), or those of its own
+    `chunk` of tokens (Llama 4's chunked attention)."""
+    if chunk is not None and chunk < seq_len:
+        if not causal:
+            return Fraction(chunk)
+        full, rest = divmod(seq_len, chunk)
+        return Fraction(full * chunk * (chunk + 1) // 2 + rest * (rest + 1) // 2, seq_len)
     if not causal:
         return Fraction(min(seq_len, window) if window else seq_len)
     if window is None or window >= seq_len:
@@ -53,23 +66,52 @@ def _mean_context(seq_len: int, window: int | None, causal: bool) -> Fraction:
     return Fraction(keys, seq_len)
 
 
+# FLOP per token of one head's recurrent update and read-out, per state element (rows x cols):
+# delta rule (gated DeltaNet, KDA): S k, the rank-one update and S q -> 3 MAC = 6 FLOP;
+# decayed linear attention (lightning) and SSM scans (Mamba, Mamba-2): update and read-out -> 4 FLOP.
+# Decays, gates and normalisations are element-wise (not counted, as norms are not).
+RECURRENT_FLOP_PER_STATE = {
+    "gated_deltanet": 6,
+    "kda": 6,
+    "lightning": 4,
+    "mamba": 4,
+    "mamba2": 4,
+    "short_conv": 0,
+}
+
+
+def _groups(layers) -> dict:
+    out: dict = {}
+    for layer in layers:
+        out[layer] = out.get(layer, 0) + 1
+    return out
+
+
 def _attention_items(spec: ModelSpec, seq_len: int, mode: AttentionMode):
     a = spec.attention
     heads, d_qk, d_v = a.num_heads, a.qk_head_dim, a.v_head_dim
     causal = mode == "causal"
+    topk = a.indexer.topk if isinstance(a, MLA) and a.indexer is not None else None
 
     def layer_flop(context: Fraction) -> tuple[int, int]:
-        # floor only where a sliding window makes the mean context fractional
+        # floor only where a window, chunk or top-k makes the mean context fractional
         return int(2 * heads * d_qk * context), int(2 * heads * d_v * context)
 
-    windowed = set(spec.sliding_window_layers)
-    scores = values = 0
-    for i in range(spec.num_layers):
-        window = spec.sliding_window if i in windowed else None
-        s, v = layer_flop(_mean_context(seq_len, window, causal))
-        scores, values = scores + s, values + v
+    scores = values = index = 0
+    for layer, n in _groups(spec.layer_list()).items():
+        if not layer.attention:
+            continue
+        window = min(w for w in (layer.window, topk) if w) if (layer.window or topk) else None
+        s, v = layer_flop(_mean_context(seq_len, window, causal, layer.chunk))
+        scores, values = scores + s * n * layer.attention, values + v * n * layer.attention
+        if topk is not None:  # the indexer scores every earlier token with its own small heads
+            assert isinstance(a, MLA) and a.indexer is not None
+            ctx = _mean_context(seq_len, layer.window, causal, layer.chunk)
+            index += int(2 * a.indexer.num_heads * a.indexer.head_dim * ctx) * n * layer.attention
     yield "attention/layers/scores", scores
     yield "attention/layers/values", values
+    if index:
+        yield "attention/layers/indexer_scores", index
     if spec.positions == "relative_xl":  # (q + v) R^T: a second score term of the same size
         yield "attention/layers/position_scores", scores
     if spec.is_encoder_decoder:
@@ -79,6 +121,26 @@ def _attention_items(spec: ModelSpec, seq_len: int, mode: AttentionMode):
         yield "attention/encoder_layers/values", v * n_enc
         yield "attention/layers/cross_scores", s * n_dec
         yield "attention/layers/cross_values", v * n_dec
+
+
+def _recurrent_items(spec: ModelSpec):
+    """Per-token FLOP of recurrent mixers (state update and read-out) and their short convolutions
+    (depthwise: 2 x channels x kernel, as torch's FLOP counter counts a convolution)."""
+    scan: dict[str, int] = {}
+    conv: dict[str, int] = {}
+    for layer, n in _groups(spec.layers).items():
+        r = layer.recurrent
+        if r is None:
+            continue
+        per = RECURRENT_FLOP_PER_STATE[r.kind] * r.state_heads * r.state_rows * r.state_cols
+        scan[r.kind] = scan.get(r.kind, 0) + per * n
+        conv[r.kind] = conv.get(r.kind, 0) + 2 * r.conv_channels * r.conv_kernel * n
+    for kind, v in scan.items():
+        if v:
+            yield f"recurrent/{kind}", v
+    for kind, v in conv.items():
+        if v:
+            yield f"conv/{kind}", v
 
 
 def _check_seq_len(seq_len: int) -> None:
@@ -93,6 +155,7 @@ def forward_flop(spec: ModelSpec, seq_len: int, attention: AttentionMode = "caus
     if spec.tied_embeddings:  # the token table doubles as the output head: still a matmul
         items.append(("matmul/embedding/output_tied", 2 * spec.vocab_size * spec.hidden_size))
     items.extend(_attention_items(spec, seq_len, attention))
+    items.extend(_recurrent_items(spec))
     return Breakdown.from_items(items)
 
 

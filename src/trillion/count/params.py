@@ -28,9 +28,9 @@ from math import prod
 from typing import Literal
 
 from trillion.count.breakdown import Breakdown
-from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
+from trillion.spec.model import MLA, MLP, Attention, Layer, ModelSpec, MoE
 
-Role = Literal["embedding", "linear", "expert", "router", "norm", "bias", "output"]
+Role = Literal["embedding", "linear", "expert", "router", "norm", "bias", "output", "conv", "scalar"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +55,15 @@ class Tensor:
 
     @property
     def active_numel(self) -> int:
-        """Elements used by one token (routed experts scaled by top_k / num_experts, exactly)."""
+        """Elements used by one token: routed experts scaled by top_k / routing slots (exact when the
+        slots are the experts; with zero-computation experts, the uniform-routing expectation
+        ``numel * top_k / (experts + zero experts)``, floored)."""
         if self.active_fraction is None:
             return self.numel
-        k, e = self.active_fraction
-        assert self.shape[0] == e
-        return prod(self.shape[1:]) * k * self.copies
+        k, slots = self.active_fraction
+        if self.shape[0] == slots:
+            return prod(self.shape[1:]) * k * self.copies
+        return self.numel * k // slots
 
     @property
     def is_matmul(self) -> bool:
@@ -83,7 +86,8 @@ def _norm(path: str, size: int, spec: ModelSpec, copies: int) -> Iterator[Tensor
 def _attention(path: str, spec: ModelSpec, copies: int) -> Iterator[Tensor]:
     a, h = spec.attention, spec.hidden_size
     if isinstance(a, Attention):
-        yield from _linear(f"{path}/q_proj", a.num_heads * a.head_dim, h, a.q_bias, copies)
+        gate = 2 if a.output_gate else 1  # Qwen3-Next: q_proj also emits the output gate
+        yield from _linear(f"{path}/q_proj", gate * a.num_heads * a.head_dim, h, a.q_bias, copies)
         yield from _linear(f"{path}/k_proj", a.num_kv_heads * a.head_dim, h, a.k_bias, copies)
         yield from _linear(f"{path}/v_proj", a.num_kv_heads * a.head_dim, h, a.v_bias, copies)
         yield from _linear(f"{path}/o_proj", h, a.num_heads * a.head_dim, a.o_bias, copies)
@@ -96,6 +100,8 @@ def _attention(path: str, spec: ModelSpec, copies: int) -> Iterator[Tensor]:
         elif a.qk_norm == "full":
             yield from _norm(f"{path}/q_norm", a.num_heads * a.head_dim, spec, copies)
             yield from _norm(f"{path}/k_norm", a.num_kv_heads * a.head_dim, spec, copies)
+        if a.sinks:  # gpt-oss: one learned sink logit per head
+            yield Tensor(f"{path}/sinks", (a.num_heads,), "scalar", copies)
         return
     assert isinstance(a, MLA)
     q_out = a.num_heads * a.qk_head_dim
@@ -115,6 +121,23 @@ def _attention(path: str, spec: ModelSpec, copies: int) -> Iterator[Tensor]:
         copies,
     )
     yield from _linear(f"{path}/o_proj", h, a.num_heads * a.v_head_dim, a.bias, copies)
+    if a.indexer is not None:
+        yield from _weights(f"{path}/indexer", a.indexer.weights, copies)
+
+
+_WEIGHT_ROLE: dict[str, Role] = {
+    "linear": "linear",
+    "norm": "norm",
+    "bias": "bias",
+    "conv": "conv",
+    "scalar": "scalar",
+}
+
+
+def _weights(path: str, weights, copies: int) -> Iterator[Tensor]:
+    """Declared weights (`trillion.spec.model.Weight`) as tensors under `path`."""
+    for w in weights:
+        yield Tensor(f"{path}/{w.path}", w.shape, _WEIGHT_ROLE[w.role], copies)
 
 
 def _mlp(path: str, mlp: MLP, h: int, copies: int) -> Iterator[Tensor]:
@@ -127,10 +150,11 @@ def _mlp(path: str, mlp: MLP, h: int, copies: int) -> Iterator[Tensor]:
 
 def _moe(path: str, moe: MoE, h: int, copies: int) -> Iterator[Tensor]:
     e, i = moe.num_experts, moe.expert.intermediate_size
-    yield Tensor(f"{path}/router/weight", (e, h), "router", copies)
+    slots = e + moe.zero_experts  # the router also scores zero-computation experts (LongCat-Flash)
+    yield Tensor(f"{path}/router/weight", (slots, h), "router", copies)
     if moe.router_bias:
-        yield Tensor(f"{path}/router/bias", (e,), "bias", copies)
-    frac = (moe.top_k, e)
+        yield Tensor(f"{path}/router/bias", (slots,), "bias", copies)
+    frac = (moe.top_k, slots)
     if moe.expert.gated:
         yield Tensor(f"{path}/experts/gate_proj", (e, i, h), "expert", copies, frac)
     yield Tensor(f"{path}/experts/up_proj", (e, i, h), "expert", copies, frac)
@@ -164,6 +188,45 @@ def _stack(prefix: str, spec: ModelSpec, num_layers: int, cross: bool) -> Iterat
         yield from _moe(f"{prefix}/moe", spec.moe, spec.hidden_size, moe_layers)
 
 
+def _layer(prefix: str, spec: ModelSpec, layer: Layer, copies: int) -> Iterator[Tensor]:
+    """The tensors of `copies` identical layers of a heterogeneous stack."""
+    if layer.attention:
+        yield from _attention(f"{prefix}/attention", spec, copies * layer.attention)
+    if layer.recurrent is not None:
+        yield from _weights(f"{prefix}/{layer.recurrent.kind}", layer.recurrent.weights, copies)
+    if layer.norms:
+        yield from _norm(f"{prefix}/norms", spec.hidden_size, spec, copies * layer.norms)
+    dense, moe = layer.ffns.count("dense"), layer.ffns.count("moe")
+    if dense:
+        assert spec.mlp is not None  # validate() guarantees it
+        yield from _mlp(f"{prefix}/mlp", spec.mlp, spec.hidden_size, copies * dense)
+    if moe:
+        assert spec.moe is not None
+        yield from _moe(f"{prefix}/moe", spec.moe, spec.hidden_size, copies * moe)
+    yield from _weights(f"{prefix}/other", layer.weights, copies)
+
+
+def _merged(items: Iterator[Tensor]) -> list[Tensor]:
+    """Tensors with the same path, shape and role folded into one with the summed copies."""
+    out: dict[tuple, Tensor] = {}
+    for t in items:
+        key = (t.path, t.shape, t.role, t.active_fraction)
+        if key in out:
+            t = Tensor(t.path, t.shape, t.role, out[key].copies + t.copies, t.active_fraction)
+        out[key] = t
+    paths = [k[0] for k in out]
+    clash = {p for p in paths if paths.count(p) > 1}
+    assert not clash, f"two shapes share the path(s) {sorted(clash)}"
+    return list(out.values())
+
+
+def _layers(prefix: str, spec: ModelSpec) -> list[Tensor]:
+    groups: dict[Layer, int] = {}
+    for layer in spec.layers:
+        groups[layer] = groups.get(layer, 0) + 1
+    return _merged(t for layer, n in groups.items() for t in _layer(prefix, spec, layer, n))
+
+
 @lru_cache(maxsize=64)  # specs are frozen; count() asks for the same list a dozen times
 def tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     """Every weight tensor of `spec`, aggregated over layers of the same shape."""
@@ -182,11 +245,25 @@ def tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
             assert spec.relative_attention_buckets is not None
             shape = (spec.relative_attention_buckets, spec.attention.num_heads)
             out.append(Tensor(f"{prefix}/relative_bias", shape, "embedding"))
-        out.extend(_stack(prefix, spec, n, cross))
+        out.extend(_layers(prefix, spec) if spec.layers else _stack(prefix, spec, n, cross))
         if spec.final_norm:
             out.extend(_norm(f"{prefix}/final_norm", h, spec, 1))
     if not spec.tied_embeddings:
         out.append(Tensor("embedding/output", (spec.vocab_size, h), "output"))
+    return tuple(out)
+
+
+def mtp_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
+    """Multi-token-prediction modules (DeepSeek-V3 §2.2): each is one more decoder layer shaped like
+    the last, a projection of [embedding; hidden] (2h -> h) and two norms; the embedding and output
+    head are shared with the main model and not counted again. Not part of `tensors`."""
+    if not spec.mtp_layers:
+        return ()
+    h, n = spec.hidden_size, spec.mtp_layers
+    last = spec.layer_list()[-1]
+    out = list(_layer("mtp/layers", spec, last, n))
+    out.append(Tensor("mtp/eh_proj/weight", (h, 2 * h), "linear", n))
+    out.extend(_norm("mtp/norms", h, spec, 3 * n))  # enorm, hnorm and the shared head's norm
     return tuple(out)
 
 

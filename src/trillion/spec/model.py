@@ -105,6 +105,8 @@ class Attention:
     v_bias: bool = False
     o_bias: bool = False
     qk_norm: QKNorm = "none"
+    output_gate: bool = False  # a sigmoid gate on the attention output from q_proj's second half (Qwen3-Next)
+    sinks: bool = False  # one learned attention-sink logit per head (gpt-oss)
 
     @property
     def kind(self) -> Literal["mha", "gqa", "mqa"]:
@@ -150,6 +152,7 @@ class MLA:
     qk_rope_head_dim: int
     v_head_dim: int
     bias: bool = False
+    indexer: Indexer | None = None  # DeepSeek sparse attention's lightning indexer (DeepSeek-V3.2)
 
     kind = "mla"
 
@@ -169,6 +172,143 @@ class MLA:
         _positive(where, "qk_nope_head_dim", self.qk_nope_head_dim)
         _positive(where, "qk_rope_head_dim", self.qk_rope_head_dim)
         _positive(where, "v_head_dim", self.v_head_dim)
+        if self.indexer is not None:
+            self.indexer.validate(where)
+
+
+WeightRole = Literal["linear", "norm", "bias", "conv", "scalar"]
+RecurrentKind = Literal["gated_deltanet", "kda", "lightning", "mamba", "mamba2", "short_conv"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Weight:
+    """One parameter tensor as an implementation registers it, for the parts of a layer whose
+    shapes differ from family to family (linear-attention and SSM mixers, indexers, activation
+    parameters). ``path`` is relative to its owner; ``role`` says how it is counted: a ``linear``
+    multiplies activations (2 FLOP per element per token), the others do not."""
+
+    path: str
+    shape: tuple[int, ...]
+    role: WeightRole = "linear"
+
+    def validate(self, where: str) -> None:
+        _need(
+            where,
+            "weights",
+            isinstance(self.path, str) and bool(self.path),
+            f"a weight needs a path, got {self.path!r}",
+        )
+        _need(where, self.path, isinstance(self.shape, tuple) and len(self.shape) >= 1
+              and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_DIM for d in self.shape),
+              f"shape must be positive integers up to 2^32, got {self.shape!r}")  # fmt: skip
+        _need(where, self.path, self.role in typing.get_args(WeightRole), f"unknown role {self.role!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Indexer:
+    """DeepSeek sparse attention's lightning indexer (DeepSeek-V3.2-Exp): a few small heads score
+    every past token and the attention keeps the `topk` best. Its `weights` are its parameters."""
+
+    num_heads: int
+    head_dim: int
+    topk: int
+    weights: tuple[Weight, ...]
+
+    def validate(self, where: str) -> None:
+        _positive(where, "index_n_heads", self.num_heads)
+        _positive(where, "index_head_dim", self.head_dim)
+        _positive(where, "index_topk", self.topk)
+        for w in self.weights:
+            w.validate(where)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Recurrent:
+    """A mixer whose memory of the past is a fixed-size state instead of a KV cache that grows:
+    linear attention (gated DeltaNet, Kimi delta attention, lightning attention), state-space
+    models (Mamba, Mamba-2) and short convolutions (LFM2).
+
+    The state of one sequence holds ``state_heads`` matrices of ``state_rows`` x ``state_cols``
+    (linear attention: d_k x d_v per value head; an SSM: d_state x head width per head), plus the
+    last ``conv_kernel - 1`` inputs of a causal convolution over ``conv_channels``. ``weights``
+    lists every parameter as the implementation registers it.
+    """
+
+    kind: RecurrentKind
+    state_heads: int
+    state_rows: int
+    state_cols: int
+    conv_channels: int = 0
+    conv_kernel: int = 0
+    weights: tuple[Weight, ...] = ()
+
+    @property
+    def state_elements(self) -> int:
+        """Elements of one sequence's state (the recurrent matrices and the convolution window)."""
+        return self.state_heads * self.state_rows * self.state_cols + self.conv_channels * max(
+            self.conv_kernel - 1, 0
+        )
+
+    def validate(self, where: str) -> None:
+        _check_types(self, where)
+        for field in ("state_heads", "state_rows", "state_cols", "conv_channels", "conv_kernel"):
+            value = getattr(self, field)
+            _need(
+                where,
+                field,
+                isinstance(value, int) and 0 <= value <= MAX_DIM,
+                f"must be a non-negative integer, got {value!r}",
+            )
+        _need(where, "state_size", self.kind == "short_conv" or self.state_heads * self.state_rows * self.state_cols > 0,
+              f"a {self.kind} mixer needs a non-zero state (heads x rows x cols)")  # fmt: skip
+        _need(where, "conv_kernel", (self.conv_channels == 0) == (self.conv_kernel == 0) or self.conv_kernel > 0,
+              "a convolution needs both channels and a kernel size")  # fmt: skip
+        for w in self.weights:
+            w.validate(where)
+
+
+FFN = Literal["dense", "moe"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Layer:
+    """One decoder layer of a heterogeneous stack (hybrid, windowed or chunked models).
+
+    ``attention`` softmax-attention mixers of the model's `ModelSpec.attention` shape (0 in a pure
+    SSM or FFN-only layer, 2 in LongCat-Flash's); an optional ``recurrent`` mixer (beside the
+    attention in Falcon-H1, alone in Mamba or linear-attention layers); ``ffns`` the FFNs in order
+    (the model's `mlp` or `moe`; none in Nemotron-H's mixer-only layers); a sliding ``window`` or
+    a ``chunk`` (Llama 4) capping what its attention sees; ``norms`` norm vectors of hidden size;
+    ``weights`` any other parameter of the layer (e.g. xIELU's learned activation constants).
+    """
+
+    attention: int = 1
+    recurrent: Recurrent | None = None
+    ffns: tuple[FFN, ...] = ("dense",)
+    window: int | None = None
+    chunk: int | None = None
+    norms: int = 2
+    weights: tuple[Weight, ...] = ()
+
+    def validate(self, where: str) -> None:
+        _need(where, "layers", isinstance(self.attention, int) and 0 <= self.attention <= 4,
+              f"attention mixers per layer must be 0-4, got {self.attention!r}")  # fmt: skip
+        _need(where, "layers", isinstance(self.ffns, tuple) and all(f in ("dense", "moe") for f in self.ffns),
+              f"ffns must be dense or moe, got {self.ffns!r}")  # fmt: skip
+        _positive(where, "sliding_window", self.window, allow_none=True)
+        _positive(where, "attention_chunk_size", self.chunk, allow_none=True)
+        _need(
+            where,
+            "norms",
+            isinstance(self.norms, int) and 0 <= self.norms <= 16,
+            f"must be 0-16, got {self.norms!r}",
+        )
+        _need(where, "layers", bool(self.attention or self.recurrent is not None or self.ffns),
+              "a layer with no mixer and no FFN does nothing")  # fmt: skip
+        if self.recurrent is not None:
+            self.recurrent.validate(where)
+        for w in self.weights:
+            w.validate(where)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -213,6 +353,7 @@ class MoE:
     dense_layers: tuple[int, ...] = ()
     sparse_step: int = 1
     sparse_phase: int = 0
+    zero_experts: int = 0  # zero-computation (identity) experts the router may pick (LongCat-Flash)
 
     def is_moe_layer(self, layer: int) -> bool:
         return (
@@ -297,6 +438,8 @@ class ModelSpec:
     sliding_window_layers: tuple[int, ...] = ()
     num_encoder_layers: int = 0
     max_context: int | None = None
+    layers: tuple[Layer, ...] = ()  # per-layer structure of a heterogeneous stack (empty: uniform)
+    mtp_layers: int = 0  # multi-token-prediction modules (counted apart, not in the total)
     source: str = ""
 
     @property
@@ -312,7 +455,26 @@ class ModelSpec:
         """Decoder layer indices (0-based) whose FFN is a mixture of experts."""
         if self.moe is None:
             return ()
+        if self.layers:
+            return tuple(i for i, layer in enumerate(self.layers) if "moe" in layer.ffns)
         return tuple(i for i in range(self.num_layers) if self.moe.is_moe_layer(i))
+
+    def layer_list(self) -> tuple[Layer, ...]:
+        """Every decoder layer as a `Layer`: the explicit ``layers``, or the uniform stack the other
+        fields describe (one attention, the MoE rule, the sliding-window layers)."""
+        if self.layers:
+            return self.layers
+        windowed = set(self.sliding_window_layers)
+        return tuple(
+            Layer(attention=1, ffns=("moe",) if self.moe is not None and self.moe.is_moe_layer(i) else ("dense",),
+                  window=self.sliding_window if i in windowed else None, norms=self.norms_per_layer)
+            for i in range(self.num_layers)
+        )  # fmt: skip
+
+    @property
+    def is_hybrid(self) -> bool:
+        """Some layers keep a fixed-size recurrent state (linear attention, SSM, convolution)."""
+        return any(layer.recurrent is not None for layer in self.layers)
 
     def validate(self, where: str | None = None) -> ModelSpec:
         """Raise `InputError` for anything inconsistent; return self so calls chain."""
@@ -336,13 +498,15 @@ class ModelSpec:
             self.mlp.validate(where)
         if self.moe is not None:
             self.moe.validate(where)
-            dense_needed = any(not self.moe.is_moe_layer(i) for i in range(self.num_layers))
+            dense_needed = not self.layers and any(
+                not self.moe.is_moe_layer(i) for i in range(self.num_layers)
+            )
             if self.num_encoder_layers:
                 dense_needed = dense_needed or any(
                     not self.moe.is_moe_layer(i) for i in range(self.num_encoder_layers)
                 )
         else:
-            dense_needed = True
+            dense_needed = not self.layers
         _need(
             where,
             "intermediate_size",
@@ -380,4 +544,26 @@ class ModelSpec:
             not self.sliding_window_layers or self.sliding_window is not None,
             "sliding_window_layers given without a sliding_window size",
         )
+        _need(where, "mtp_layers", isinstance(self.mtp_layers, int) and 0 <= self.mtp_layers <= 16,
+              f"must be 0-16, got {self.mtp_layers!r}")  # fmt: skip
+        if self.layers:
+            _need(where, "layer_types", isinstance(self.layers, tuple) and len(self.layers) == self.num_layers,
+                  f"{len(self.layers) if isinstance(self.layers, tuple) else '?'} layer descriptions for "
+                  f"num_hidden_layers({self.num_layers})")  # fmt: skip
+            _need(
+                where, "layers", not self.is_encoder_decoder, "per-layer structure is for decoder-only models"
+            )
+            for layer in self.layers:
+                _need(where, "layers", isinstance(layer, Layer), f"must be Layer, got {type(layer).__name__}")
+                layer.validate(where)
+            _need(where, "moe", self.moe is not None or not any("moe" in x.ffns for x in self.layers),
+                  "a layer has a MoE FFN but the model has no MoE")  # fmt: skip
+            _need(where, "intermediate_size", self.mlp is not None or not any("dense" in x.ffns for x in self.layers),
+                  "a layer has a dense FFN but no dense intermediate size is given")  # fmt: skip
+            caps = [
+                int(x.window or x.chunk or 0) for x in self.layers if x.attention and (x.window or x.chunk)
+            ]
+            if self.max_context and caps:
+                _need(where, "sliding_window", max(caps) <= self.max_context,
+                      f"a window of {max(caps)} tokens is larger than max_position_embeddings({self.max_context})")  # fmt: skip
         return self

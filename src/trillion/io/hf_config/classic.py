@@ -1,118 +1,13 @@
-"""A local Hugging Face ``config.json`` -> `ModelSpec`. Never touches the network.
-
-One builder per ``model_type``, each reading exactly the fields the transformers implementation
-reads, with the same defaults (transformers 5.x ``configuration_*.py``; the test suite instantiates
-the real models on the meta device and checks the counts agree). Anything missing, of the wrong
-type, or contradictory raises `InputError` naming the file and the field.
-"""
+"""The first sixteen model types: Llama, Mistral, Mixtral, Qwen2/3 (dense and MoE), DeepSeek-V2/V3,
+Kimi K2, GPT-2, GPT-NeoX, Falcon, Gemma 2, OPT and BLOOM (transformers 5.x defaults)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from trillion.errors import InputError
-from trillion.io.files import MAX_CONFIG_BYTES, loads_json, read_text
-from trillion.spec.model import MAX_DIM, MAX_LAYERS, MLA, MLP, Attention, ModelSpec, MoE
-
-_MISSING = object()
-
-
-class _Config:
-    """Typed reads from one config dict; every error names the file and the key."""
-
-    def __init__(self, data: dict[str, Any], where: str):
-        self.data = data
-        self.where = where
-
-    def fail(self, key: str | None, message: str) -> InputError:
-        return InputError(self.where, key, message)
-
-    def _get(self, keys: tuple[str, ...], default: Any) -> tuple[str, Any]:
-        found = [(k, self.data[k]) for k in keys if self.data.get(k) is not None]
-        if len({json.dumps(v) for _, v in found}) > 1:
-            desc = ", ".join(f"{k}={v!r}" for k, v in found)
-            raise self.fail(found[1][0], f"contradicts {found[0][0]}: {desc}")
-        if found:
-            return found[0]
-        if default is _MISSING:
-            raise self.fail(keys[0], "missing (required for this model_type)")
-        return keys[0], default
-
-    def get_int(self, *keys: str, default: Any = _MISSING, minimum: int = 1, maximum: int = MAX_DIM) -> Any:
-        key, value = self._get(keys, default)
-        if value is None:
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be an integer, got {value!r}")
-        if value < minimum:
-            raise self.fail(key, f"must be >= {minimum}, got {value}")
-        if value > maximum:
-            raise self.fail(key, f"{value} is implausibly large (> {maximum:,}: bounded work)")
-        return value
-
-    def get_bool(self, *keys: str, default: Any = _MISSING) -> bool:
-        key, value = self._get(keys, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, got {value!r}")
-        return value
-
-    def get_str(self, *keys: str, default: Any = _MISSING) -> str:
-        key, value = self._get(keys, default)
-        if not isinstance(value, str):
-            raise self.fail(key, f"must be a string, got {value!r}")
-        return value
-
-    def get_int_list(self, key: str) -> tuple[int, ...]:
-        value = self.data.get(key) or []
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        ):
-            raise self.fail(key, f"must be a list of integers, got {value!r}")
-        return tuple(value)
-
-    def head_dim(self, hidden: int, heads: int, default: Any = None) -> int:
-        """``head_dim`` if given (or a model-type default), else hidden / heads, which must divide."""
-        explicit = self.get_int("head_dim", default=default)
-        if explicit is not None:
-            return explicit
-        if hidden % heads:
-            raise self.fail(
-                "num_attention_heads",
-                f"hidden_size({hidden}) is not divisible by num_attention_heads({heads}) "
-                "and no head_dim is given",
-            )
-        return hidden // heads
-
-    def gated(self, key: str, default: str) -> tuple[bool, str]:
-        """(gated, activation) for GLU-style models whose act field names the gate activation."""
-        act = self.get_str(key, default=default)
-        family = "silu" if act in ("silu", "swish") else "gelu" if "gelu" in act else "relu"
-        return True, family
-
-
-def _layers(c: _Config) -> int:
-    return c.get_int("num_hidden_layers", "n_layer", maximum=MAX_LAYERS)
-
-
-def _sliding(
-    c: _Config, num_layers: int, rule: Callable[[int], bool] | None
-) -> tuple[int | None, tuple[int, ...]]:
-    """Sliding-window size and layers: from ``layer_types`` when given (transformers 5), else
-    from the model type's `rule` (which layers are local), else none."""
-    window = c.get_int("sliding_window", default=None, minimum=0) or None
-    types = c.data.get("layer_types")
-    if isinstance(types, list) and len(types) == num_layers:
-        layers = tuple(i for i, t in enumerate(types) if t == "sliding_attention")
-    elif rule is not None:
-        layers = tuple(i for i in range(num_layers) if rule(i))
-    else:
-        layers = ()
-    return (window, layers) if window and layers else (None, ())
+from trillion.io.hf_config.base import _MISSING, _Config, _layers, _sliding  # noqa: F401
+from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
 
 
 def _llama_like(
@@ -543,7 +438,7 @@ def _bloom(c: _Config, name: str) -> ModelSpec:
     )
 
 
-_BUILDERS: dict[str, Callable[[_Config, str], ModelSpec]] = {
+BUILDERS: dict[str, Callable[[_Config, str], ModelSpec]] = {
     "llama": _llama,
     "mistral": _mistral,
     "mixtral": _mixtral,
@@ -561,38 +456,3 @@ _BUILDERS: dict[str, Callable[[_Config, str], ModelSpec]] = {
     "opt": _opt,
     "bloom": _bloom,
 }
-
-SUPPORTED_MODEL_TYPES = tuple(sorted(_BUILDERS))
-
-
-def spec_from_hf_dict(data: Any, where: str, name: str | None = None) -> ModelSpec:
-    """Build and validate a `ModelSpec` from an already-parsed config dict."""
-    if not isinstance(data, dict):
-        raise InputError(where, None, f"must hold a JSON object, got {type(data).__name__}")
-    c = _Config(data, where)
-    model_type = c.get_str("model_type")
-    builder = _BUILDERS.get(model_type)
-    if builder is None:
-        raise c.fail(
-            "model_type",
-            f"unsupported {model_type!r}; supported: {', '.join(SUPPORTED_MODEL_TYPES)}",
-        )
-    spec = builder(c, name or model_type)
-    return spec.validate(where)
-
-
-def load_hf_config(path: str | Path, name: str | None = None) -> ModelSpec:
-    """Read a local ``config.json`` (or a folder holding one) into a validated `ModelSpec`,
-    through the bounded reader (a regular file of at most 4 MiB, bounded depth and digits)."""
-    path = Path(path)
-    try:
-        if path.is_dir():
-            path = path / "config.json"
-    except (OSError, ValueError):
-        pass  # the bounded reader names the problem
-    where = str(path)
-    text = read_text(path, MAX_CONFIG_BYTES, where)
-    if not text.strip():
-        raise InputError(where, None, "is empty (expected a JSON object)")
-    data = loads_json(text, where)
-    return spec_from_hf_dict(data, where, name or path.parent.name or None)
