@@ -71,7 +71,7 @@ def _check_types(obj: object, where: str) -> None:
             ok, want = value in typing.get_args(hint), " | ".join(map(repr, typing.get_args(hint)))
         elif hint is str:
             ok, want = isinstance(value, str), "a string"
-        elif origin is tuple:
+        elif origin is tuple and typing.get_args(hint)[0] is int:
             ok = isinstance(value, tuple) and all(
                 isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DIM for v in value
             )
@@ -85,7 +85,7 @@ def _check_types(obj: object, where: str) -> None:
             want = "an integer up to 2^32"
         else:
             continue
-        _need(where, f.name, ok, f"must be {want}, got {value!r}")
+        _need(where, f.name, ok, f"must be {want}, got {repr(value)[:120]}")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
