@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from trillion.io.hf_config.base import _Config, _layers
+from trillion.io.hf_config.base import _Config
 from trillion.spec.model import MLP, Attention, Layer, ModelSpec, MoE, Recurrent, Weight
 
 
@@ -102,4 +102,3 @@ def _qwen3_next(c: _Config, name: str) -> ModelSpec:
 
 
 BUILDERS: dict[str, Callable[[_Config, str], ModelSpec]] = {"qwen3_next": _qwen3_next}
-assert _layers  # the shared layer-count reader, for the builders this family adds
