@@ -34,7 +34,7 @@ from trillion import load_model
 from trillion.catalog.hardware import find_accelerator
 from trillion.count.dims import serve_dims
 from trillion.serve.perf import ServeCalibration
-from trillion.serve.plan import kv_bytes_per_token_per_device, memory_per_device, operating_points, split
+from trillion.serve.plan import memory_per_device, operating_points, sequence_bytes_per_device, split
 
 DATA = Path(os.environ.get("TRILLION_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 TEXT_TASKS = ("lm-arena-chat", "gpqa", "sourcegraph-fim")
@@ -100,7 +100,7 @@ def predict(r: dict, cal: ServeCalibration, prompt: float) -> dict[str, float]:
     tp, pp = split(acc, n)
     output = float(r["avg_output_tokens"])
     mem = memory_per_device(d, acc, tp, pp, cal.for_device(acc.name))
-    room = mem.kv_capacity / (kv_bytes_per_token_per_device(d, tp, pp) * (prompt + output / 2))
+    room = mem.kv_capacity / sequence_bytes_per_device(d, tp, pp, prompt + output / 2)
     batch = max(1.0, min(float(r["max_num_seqs"]), room))
     op = operating_points(d, acc, tp, pp, np.asarray([batch]), prompt, output, cal.for_device(acc.name))[0]
     energy = op.gpu_w * n * op.tpot_s / op.batch

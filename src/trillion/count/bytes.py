@@ -144,7 +144,8 @@ def weight_bytes(spec: ModelSpec, fmt: str | WeightFormat) -> int:
 KV_FORMATS: dict[str, int] = {"bf16": 16, "fp16": 16, "fp8": 8, "fp32": 32}
 
 
-def _kv_elements_per_layer(spec: ModelSpec) -> int:
+def kv_elements_per_mixer(spec: ModelSpec) -> int:
+    """Cached elements per token of one attention mixer (K and V heads, or MLA's latent and RoPE key)."""
     a = spec.attention
     if isinstance(a, MLA):
         return a.kv_lora_rank + a.qk_rope_head_dim
@@ -155,7 +156,7 @@ def kv_cache_elements_per_token(spec: ModelSpec) -> int:
     """Cached elements per token over all (decoder self-attention) mixers, for a context within
     every sliding window and chunk (linear-attention and SSM layers cache no tokens)."""
     mixers = sum(layer.attention for layer in spec.layer_list())
-    return _kv_elements_per_layer(spec) * mixers
+    return kv_elements_per_mixer(spec) * mixers
 
 
 def kv_cache_bytes_per_token(spec: ModelSpec, fmt: str = "bf16") -> int:
@@ -176,7 +177,7 @@ def kv_cache_tokens(spec: ModelSpec, context: int) -> int:
 
 def kv_cache_bytes(spec: ModelSpec, context: int, fmt: str = "bf16") -> int:
     """KV-cache bytes of one sequence of `context` tokens, windows and chunks capped."""
-    return ceil(_kv_elements_per_layer(spec) * kv_cache_tokens(spec, context) * KV_FORMATS[fmt] / 8)
+    return ceil(kv_elements_per_mixer(spec) * kv_cache_tokens(spec, context) * KV_FORMATS[fmt] / 8)
 
 
 def state_bytes_per_sequence(spec: ModelSpec, fmt: str = "bf16") -> int:

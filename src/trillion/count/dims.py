@@ -13,8 +13,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from math import ceil
+from typing import Any
 
-from trillion.count.bytes import KV_FORMATS, WEIGHT_FORMATS, kv_cache_bytes_per_token, tensor_bits
+import numpy as np
+
+from trillion.count.bytes import (
+    KV_FORMATS,
+    WEIGHT_FORMATS,
+    kv_cache_bytes_per_token,
+    kv_elements_per_mixer,
+    state_bytes_per_sequence,
+    tensor_bits,
+)
+from trillion.count.flop import RECURRENT_FLOP_PER_STATE
 from trillion.count.params import count_params, tensors
 from trillion.errors import InputError
 from trillion.spec.model import MLA, ModelSpec
@@ -48,8 +59,47 @@ class ModelDims:
     embed_params: float  # token (+ position) table
     head_params: float  # output head (tied or not, it is a matmul)
     active_matmul_params: int  # per token (routed experts at top_k, the head included)
-    attn_flop_per_ctx_token: int  # per layer: 2 * heads * (d_qk + d_v) FLOP per token of context
+    attn_flop_per_ctx_token: int  # per attention mixer: 2 * heads * (d_qk + d_v) FLOP per token of context
     max_context: int | None
+    # layer kinds (hybrid, windowed, chunked and sparse-attention stacks; a uniform stack has one
+    # full-attention mixer per layer, no cap and no recurrent state)
+    attention_caps: tuple[tuple[int | None, int], ...] = ()  # (window/chunk/top-k cap or None, mixers)
+    recurrent_flop_per_token: int = 0  # state updates and convolutions, all layers
+    state_elements: int = 0  # recurrent state of one sequence, all layers
+    indexer_flop_per_ctx_token: int = 0  # DeepSeek sparse attention's indexer, per mixer per token of context
+
+    @property
+    def attention_mixers(self) -> int:
+        return sum(n for _, n in self.attention_caps)
+
+    def mean_keys(self, seq_len) -> Any:
+        """Keys per query summed over every attention mixer, averaged over a causal sequence of
+        `seq_len` tokens (each mixer capped by its window, chunk or top-k); arrays allowed."""
+        s = np.asarray(seq_len, dtype=float)
+        total = 0.0 * s
+        for cap, n in self.attention_caps:
+            full = (s + 1) / 2
+            if cap is None:
+                total = total + n * full
+            else:
+                capped = (cap * (cap + 1) / 2 + (s - cap) * cap) / s
+                total = total + n * np.where(s <= cap, full, capped)
+        return total
+
+    def attention_fraction(self, seq_len) -> Any:
+        """Attention-core work at `seq_len` relative to a uniform stack of full-attention layers:
+        1.0 for a uniform model, less with windows, chunks, top-k or recurrent layers."""
+        s = np.asarray(seq_len, dtype=float)
+        return self.mean_keys(s) / (self.num_layers * (s + 1) / 2)
+
+    def cached_tokens(self, context) -> Any:
+        """Layer-tokens the KV cache holds at `context` tokens (each attention mixer keeps at most
+        its window or chunk); multiply by one mixer's bytes per token."""
+        c = np.asarray(context, dtype=float)
+        total = 0.0 * c
+        for cap, n in self.attention_caps:
+            total = total + n * (c if cap is None else np.minimum(c, cap))
+        return total
 
     @property
     def num_dense_layers(self) -> int:
@@ -82,7 +132,17 @@ class ServeDims(ModelDims):
     weight_bytes: int  # all weights
     dense_read_bytes: int  # non-expert matmul weights read every decode step (incl. the head)
     expert_bytes: float  # one routed expert of one layer
-    kv_bytes_per_token: int  # all layers, whole model
+    kv_bytes_per_token: int  # all attention mixers, whole model, for a context within every window
+    kv_bytes_per_mixer_token: float = 0.0  # one attention mixer's KV bytes per token
+    state_bytes: float = 0.0  # recurrent state of one sequence, whole model, in the KV format
+
+    def kv_bytes(self, context) -> Any:
+        """KV-cache bytes of one sequence at `context` tokens (windows and chunks capped)."""
+        return self.kv_bytes_per_mixer_token * self.cached_tokens(context)
+
+    def sequence_bytes(self, context) -> Any:
+        """What one sequence of `context` tokens holds while generating: KV cache plus state."""
+        return self.kv_bytes(context) + self.state_bytes
 
 
 @lru_cache(maxsize=256)
@@ -99,6 +159,20 @@ def model_dims(spec: ModelSpec) -> ModelDims:
     active = sum(t.active_numel for t in tensors(spec) if t.is_matmul)
     if spec.tied_embeddings:  # the token table doubles as the output head: still a matmul
         active += spec.vocab_size * spec.hidden_size
+    topk = a.indexer.topk if isinstance(a, MLA) and a.indexer is not None else None
+    caps: dict[int | None, int] = {}
+    recurrent_flop = state = 0
+    for layer in spec.layer_list():
+        if layer.attention:
+            bounds = [x for x in (layer.window, layer.chunk, topk) if x]
+            cap = min(bounds) if bounds else None
+            caps[cap] = caps.get(cap, 0) + layer.attention
+        r = layer.recurrent
+        if r is not None:
+            recurrent_flop += RECURRENT_FLOP_PER_STATE[r.kind] * r.state_heads * r.state_rows * r.state_cols
+            recurrent_flop += 2 * r.conv_channels * r.conv_kernel
+            state += r.state_elements
+    indexer_flop = 2 * a.indexer.num_heads * a.indexer.head_dim if isinstance(a, MLA) and a.indexer else 0
     return ModelDims(
         name=spec.name,
         hidden=spec.hidden_size,
@@ -126,6 +200,10 @@ def model_dims(spec: ModelSpec) -> ModelDims:
         active_matmul_params=active,
         attn_flop_per_ctx_token=2 * a.num_heads * (a.qk_head_dim + a.v_head_dim),
         max_context=spec.max_context,
+        attention_caps=tuple(sorted(caps.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))),
+        recurrent_flop_per_token=recurrent_flop,
+        state_elements=state,
+        indexer_flop_per_ctx_token=indexer_flop,
     )
 
 
@@ -161,4 +239,6 @@ def serve_dims(spec: ModelSpec, weights: str = "bf16", kv: str = "bf16") -> Serv
         dense_read_bytes=ceil(dense_bits / 8),
         expert_bytes=expert_bits / 8 / (n_moe * moe.num_experts) if moe and n_moe else 0.0,
         kv_bytes_per_token=kv_cache_bytes_per_token(spec, kv),
+        kv_bytes_per_mixer_token=kv_elements_per_mixer(spec) * KV_FORMATS[kv] / 8,
+        state_bytes=state_bytes_per_sequence(spec, kv),
     )

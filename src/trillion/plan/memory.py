@@ -59,7 +59,8 @@ def _layer_activation_bytes(
     masks = (2 * h / split_h) if dropout else 0.0  # two 1-byte dropout masks of h
     attn = 2 * (h / split_h + (d.q_width + d.kv_width + d.v_width) / tp)
     # unfused: scores, softmax and dropout output (5 bytes per score); flash: fp32 log-sum-exp only
-    core = np.where(kernel == "unfused", 5.0 * d.heads * s / tp, 4.0 * d.heads / tp)
+    # the unfused S x S scores shrink with windows, chunks and recurrent layers like the work does
+    core = np.where(kernel == "unfused", 5.0 * d.heads * s / tp * d.attention_fraction(s), 4.0 * d.heads / tp)
     if moe:
         # routed tokens: each TP rank keeps its sequence-parallel shard (expert TP = 1)
         ffn = 2 * (h / split_h + d.top_k * (h + d.expert_width * (3 if d.gated else 2)) / tp)

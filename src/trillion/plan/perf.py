@@ -112,13 +112,22 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
     # any remaining attention parameters (MLA up-projections etc.) as one more GEMM
     rest = np.maximum(proj_flop - 2 * tokens * h * (d.q_width + d.kv_width + d.v_width) / tp, 0.0)
     proj = proj + np.where(rest > 0, rest / (peak * cal.eta_gemm), 0.0)
-    # attention core: each local query attends to the sequence (split over cp ranks)
+    # attention core: each local query attends to the sequence (split over cp ranks); in hybrid,
+    # windowed, chunked or sparse stacks the average layer does `frac` of a full layer's work
     heads = d.heads / tp
     causal = 0.5 if cal.attention_kernel == "flash" else 1.0
-    core_flop = 2 * b * heads * (s / cp) * s * causal * (d.q_width + d.v_width) / d.heads
+    frac = d.attention_fraction(s)
+    core_flop = 2 * b * heads * (s / cp) * s * causal * (d.q_width + d.v_width) / d.heads * frac
     core = core_flop / (peak * cal.eta_gemm) + 2 * cal.gemm_overhead_s
     if cal.attention_kernel == "unfused":  # probabilities written, softmaxed, dropped out, read
-        core = core + 2 * 4.5 * b * heads * (s / cp) * s / (hbm * cal.eta_hbm)
+        core = core + 2 * 4.5 * b * heads * (s / cp) * s / (hbm * cal.eta_hbm) * frac
+    if d.recurrent_flop_per_token or d.indexer_flop_per_ctx_token:
+        # linear-attention / SSM state updates (linear in context) and DSA's indexer (scores every
+        # earlier token), per average layer, at the GEMM efficiency (chunked kernels are matmuls)
+        extra = d.recurrent_flop_per_token / d.num_layers + (
+            d.indexer_flop_per_ctx_token * d.attention_mixers / d.num_layers * (s + 1) / 2
+        )
+        core = core + extra * tokens / tp / (peak * cal.eta_gemm)
     if moe:
         # experts are not tensor-parallel (expert TP = 1): each TP rank routes its sequence-parallel
         # shard of the tokens (Megatron-Core requires sequence parallelism with MoE and TP)

@@ -12,10 +12,10 @@ from trillion.serve.perf import load_serve_calibration
 from trillion.serve.plan import (
     DEVICE_COUNTS,
     PRECISIONS,
-    kv_bytes_per_token_per_device,
     memory_per_device,
     min_devices,
     quality_rows,
+    sequence_bytes_per_device,
     split,
 )
 from trillion.spec.hardware import Accelerator
@@ -67,7 +67,7 @@ def fit_options(
         if fits:
             tp, pp = split(acc, count)
             mem = memory_per_device(d, acc, tp, pp, cal)
-            conc = int(mem.kv_capacity // (kv_bytes_per_token_per_device(d, tp, pp) * context))
+            conc = int(mem.kv_capacity // sequence_bytes_per_device(d, tp, pp, context))
         options.append(
             {
                 "weights": w,

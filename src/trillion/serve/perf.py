@@ -3,8 +3,9 @@
 Decode step (one new token for each of ``B`` sequences of mean context ``L``), per device of a
 replica of ``tp`` x ``pp`` devices:
 
-    bytes = (dense weights + touched experts x expert bytes / eta_moe) / (tp pp) + B L kv x shard / pp
-    flop  = B (2 active params + attention(L)) / (tp pp)
+    bytes = (dense weights + touched experts x expert bytes / eta_moe) / (tp pp) + B kv(L) x shard / pp
+            + 2 B state / (tp pp)          (kv(L): windows and chunks capped; state: recurrent layers)
+    flop  = B (2 active params + attention(L) + recurrent) / (tp pp)
     t     = max(bytes / (HBM eta_hbm), flop / (peak eta_gemm)) + 2 layers all-reduces
             + step overhead + B x per-sequence host time
 
@@ -135,8 +136,11 @@ def decode_step(
     n = tp * pp
     touched = d.experts_touched(b) * d.num_moe_layers * d.expert_bytes / cal.eta_moe
     weight_bytes = (d.dense_read_bytes + touched) / n
-    kv_bytes = b * context * d.kv_bytes_per_token * d.kv_shard(tp) / pp
-    flop = b * (2 * d.active_matmul_params + d.num_layers * d.attn_flop_per_ctx_token * context) / n
+    # KV read for every attention mixer (capped by windows and chunks), recurrent state read and
+    # written once per token (split over tensor-parallel heads)
+    kv_bytes = b * d.kv_bytes(context) * d.kv_shard(tp) / pp + b * 2 * d.state_bytes / n
+    flop = b * (2 * d.active_matmul_params + d.attn_flop_per_ctx_token * d.cached_tokens(context)
+                + d.recurrent_flop_per_token + d.indexer_flop_per_ctx_token * d.attention_mixers * context) / n  # fmt: skip
     memory = (weight_bytes + kv_bytes) / (acc.memory_bytes_per_s * cal.eta_hbm)
     compute = flop / (peak_flop_per_s(acc, d.weights) * cal.eta_gemm)
     comm = 2 * d.num_layers * _allreduce_s(b * d.hidden * 2.0, tp, acc, cal)
@@ -147,7 +151,7 @@ def decode_step(
 
 def prefill_s(d: ServeDims, acc: Accelerator, tp: int, pp: int, prompt: int, cal: ServeCalibration) -> float:
     """Seconds to prefill one prompt of `prompt` tokens on an idle replica (time to first token)."""
-    flop = prompt * (2 * d.active_matmul_params + d.num_layers * d.attn_flop_per_ctx_token * prompt / 2)
+    flop = prompt * prefill_flop_per_token(d, prompt)
     compute = flop / (tp * pp * peak_flop_per_s(acc, d.weights) * cal.eta_prefill)
     weights = d.weight_bytes / (tp * pp) / (acc.memory_bytes_per_s * cal.eta_hbm)
     comm = 2 * d.num_layers * float(_allreduce_s(prompt * d.hidden * 2.0, tp, acc, cal))
@@ -155,4 +159,8 @@ def prefill_s(d: ServeDims, acc: Accelerator, tp: int, pp: int, prompt: int, cal
 
 
 def prefill_flop_per_token(d: ServeDims, prompt: float) -> float:
-    return 2 * d.active_matmul_params + d.num_layers * d.attn_flop_per_ctx_token * prompt / 2
+    """Forward FLOP per prompt token: matmuls, attention over the causal prefix (windows, chunks and
+    recurrent layers as `ModelDims.attention_fraction` says), recurrent updates and DSA's indexer."""
+    attention = d.num_layers * d.attn_flop_per_ctx_token * prompt / 2 * float(d.attention_fraction(prompt))
+    extra = d.recurrent_flop_per_token + d.indexer_flop_per_ctx_token * d.attention_mixers * prompt / 2
+    return 2 * d.active_matmul_params + attention + extra

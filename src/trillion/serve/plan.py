@@ -68,8 +68,9 @@ def memory_per_device(d: ServeDims, acc: Accelerator, tp: int, pp: int, cal: Ser
     )
 
 
-def kv_bytes_per_token_per_device(d: ServeDims, tp: int, pp: int) -> float:
-    return d.kv_bytes_per_token * d.kv_shard(tp) / pp
+def sequence_bytes_per_device(d: ServeDims, tp: int, pp: int, context: float) -> float:
+    """One sequence's KV cache (windows and chunks capped) and recurrent state on one device."""
+    return float(d.kv_bytes(context)) * d.kv_shard(tp) / pp + d.state_bytes / (tp * pp)
 
 
 def split(acc: Accelerator, n: int) -> tuple[int, int]:
@@ -86,7 +87,7 @@ def min_devices(d: ServeDims, acc: Accelerator, context: int, cal: ServeCalibrat
     for n in DEVICE_COUNTS:
         tp, pp = split(acc, n)
         mem = memory_per_device(d, acc, tp, pp, cal)
-        if mem.kv_capacity >= context * kv_bytes_per_token_per_device(d, tp, pp):
+        if mem.kv_capacity >= sequence_bytes_per_device(d, tp, pp, context):
             return n
     return None
 
@@ -245,7 +246,7 @@ def plan_serving(
     for n in options:
         tp, pp = split(acc, n)
         mem = memory_per_device(d, acc, tp, pp, cal)
-        max_conc = int(mem.kv_capacity // (kv_bytes_per_token_per_device(d, tp, pp) * (prompt + output / 2)))
+        max_conc = int(mem.kv_capacity // sequence_bytes_per_device(d, tp, pp, prompt + output / 2))
         max_conc = max(1, max_conc)
         if batch is not None:
             pts = operating_points(
