@@ -6,6 +6,11 @@ Rules, per published value:
 - ``">1T"`` is a lower bound;
 - a string such as ``"671B"`` is rounded: computed must lie within half a unit of its last digit,
   or, with ``rounding = "down"``, in ``[value, value + one unit)`` (the source truncates);
+- the active count is published under two conventions besides ours (which counts every table a token
+  touches): ``active_non_embedding_params`` leaves out the token and position tables and an untied
+  output head (Qwen, GLM, MiniMax cards), ``active_params_without_input_embedding`` leaves out the
+  input tables only (OpenAI's gpt-oss card); the field a source is checked under says which, with an
+  ``active_note`` saying why;
 - ``tolerance = {field = relative}`` replaces the rounding rule where the source's own figure is looser
   than its digits; it must come with a ``tolerance_note``.
 """
@@ -17,10 +22,18 @@ from decimal import Decimal
 
 from trillion.catalog import CatalogEntry
 from trillion.count import ModelCount
+from trillion.count.params import input_embedding_params
 from trillion.errors import InputError
 from trillion.units import parse_count
 
-CHECKED = ("total_params", "active_params", "non_embedding_params")
+CHECKED = (
+    "total_params",
+    "active_params",
+    "non_embedding_params",
+    "active_non_embedding_params",
+    "active_params_without_input_embedding",
+)
+ACTIVE_FIELDS = ("active_params", "active_non_embedding_params", "active_params_without_input_embedding")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +54,15 @@ class Check:
 
 
 def _computed(c: ModelCount, field: str) -> int:
-    return {
-        "total_params": c.total_params,
-        "active_params": c.active_params.total,
-        "non_embedding_params": c.non_embedding_params,
-    }[field]
+    if field == "total_params":
+        return c.total_params
+    if field == "active_params":
+        return c.active_params.total
+    if field == "non_embedding_params":
+        return c.non_embedding_params
+    if field == "active_non_embedding_params":
+        return c.active_params.total - c.embedding_params
+    return c.active_params.total - input_embedding_params(c.spec)
 
 
 def check_expected(entry: CatalogEntry, c: ModelCount) -> list[Check]:
@@ -57,6 +74,10 @@ def check_expected(entry: CatalogEntry, c: ModelCount) -> list[Check]:
     if not isinstance(tolerances, dict) or (tolerances and not exp.get("tolerance_note")):
         raise InputError(
             where, "expected.tolerance", "must be a table {field = relative tolerance} with a tolerance_note"
+        )
+    if any(f in exp for f in ACTIVE_FIELDS[1:]) and not exp.get("active_note"):
+        raise InputError(
+            where, "expected.active_note", "must say why the source's active figure leaves tables out"
         )
     if exp.get("rounding") not in (None, "nearest", "down"):
         raise InputError(where, "expected.rounding", "must be 'nearest' or 'down'")

@@ -280,3 +280,8 @@ def count_active_params(spec: ModelSpec) -> Breakdown:
 def embedding_params(spec: ModelSpec) -> int:
     """Token and position tables plus an untied output head (Kaplan et al. 2020's exclusion)."""
     return sum(t.numel for t in tensors(spec) if t.role in ("embedding", "output"))
+
+
+def input_embedding_params(spec: ModelSpec) -> int:
+    """Token and position tables only (a count; a tied head shares the token table)."""
+    return sum(t.numel for t in tensors(spec) if t.role == "embedding")
