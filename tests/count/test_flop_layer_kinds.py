@@ -33,7 +33,12 @@ CASES = {
                    "linear_value_head_dim": 8, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16,
                    "shared_expert_intermediate_size": 24},
 }  # fmt: skip
-MATMUL_MODULES = ("Experts", "Router", "TopKRouter", "Gate")  # modules that own matmul weights besides nn.Linear
+MATMUL_MODULES = (
+    "Experts",
+    "Router",
+    "TopKRouter",
+    "Gate",
+)  # modules that own matmul weights besides nn.Linear
 
 
 def _model(cfg: dict):
@@ -43,7 +48,9 @@ def _model(cfg: dict):
     torch.manual_seed(0)
     kwargs = {"attn_implementation": "eager"}
     try:
-        return transformers.AutoModelForCausalLM.from_config(config, experts_implementation="eager", **kwargs).eval()
+        return transformers.AutoModelForCausalLM.from_config(
+            config, experts_implementation="eager", **kwargs
+        ).eval()
     except TypeError:
         return transformers.AutoModelForCausalLM.from_config(config, **kwargs).eval()
 
@@ -73,7 +80,11 @@ def test_matmul_and_convolution_flop_equal_torchs_counter(name):
     assert matmul == flop.get("matmul") * seq_len
     # the fallback convolves the sequence padded by kernel - 1 and drops the extra outputs: the
     # counter sees (S + K - 1) positions where trillion counts the S it keeps
-    kernels = {layer.recurrent.conv_kernel for layer in spec.layers if layer.recurrent and layer.recurrent.conv_kernel}
+    kernels = {
+        layer.recurrent.conv_kernel
+        for layer in spec.layers
+        if layer.recurrent and layer.recurrent.conv_kernel
+    }
     assert len(kernels) <= 1
     k = kernels.pop() if kernels else 1
     assert conv == flop.get("conv") * (seq_len + k - 1)
@@ -110,8 +121,14 @@ def test_recurrent_constants_match_an_explicit_step():
     dk, dv = 5, 7
     S = rng.normal(size=(dv, dk))
     _, _, macs = _delta_rule_step(S, rng.normal(size=dk), rng.normal(size=dv), rng.normal(size=dk), 0.5, 0.9)
-    assert 2 * macs == RECURRENT_FLOP_PER_STATE["gated_deltanet"] * dk * dv == RECURRENT_FLOP_PER_STATE["kda"] * dk * dv
-    _, _, macs = _decayed_linear_step(np.zeros((dk, dv)), rng.normal(size=dk), rng.normal(size=dv), rng.normal(size=dk), 0.9)
+    assert (
+        2 * macs
+        == RECURRENT_FLOP_PER_STATE["gated_deltanet"] * dk * dv
+        == RECURRENT_FLOP_PER_STATE["kda"] * dk * dv
+    )
+    _, _, macs = _decayed_linear_step(
+        np.zeros((dk, dv)), rng.normal(size=dk), rng.normal(size=dv), rng.normal(size=dk), 0.9
+    )
     assert 2 * macs == RECURRENT_FLOP_PER_STATE["lightning"] * dk * dv
     n, p = 4, 6
     _, _, macs = _ssm_step(np.zeros((n, p)), rng.normal(size=p), rng.normal(size=n), rng.normal(size=n), 0.9)

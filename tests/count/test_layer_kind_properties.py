@@ -42,7 +42,9 @@ def windowed(draw):
 
 def _all_full_attention(spec):
     """The same model with every layer one full-attention mixer (no window, no recurrent state)."""
-    layers = tuple(Layer(attention=1, ffns=layer.ffns or ("dense",), norms=layer.norms) for layer in spec.layer_list())
+    layers = tuple(
+        Layer(attention=1, ffns=layer.ffns or ("dense",), norms=layer.norms) for layer in spec.layer_list()
+    )
     return dataclasses.replace(spec, layers=layers, sliding_window=None, sliding_window_layers=())
 
 
@@ -69,7 +71,9 @@ def test_recurrent_flop_per_token_does_not_grow_with_context(cfg, seq_len):
     attention_layers = sum(layer.attention for layer in spec.layer_list())
     full = _all_full_attention(spec)
     slope = long.get("attention") - short.get("attention")
-    full_slope = forward_flop(full, 4 * seq_len).get("attention") - forward_flop(full, seq_len).get("attention")
+    full_slope = forward_flop(full, 4 * seq_len).get("attention") - forward_flop(full, seq_len).get(
+        "attention"
+    )
     assert slope * spec.num_layers == full_slope * attention_layers
 
 
@@ -79,4 +83,9 @@ def test_windowed_attention_flop_stops_growing_past_the_window(cfg):
     spec = spec_from_hf_dict(cfg, "config.json")
     w = spec.sliding_window
     at = [forward_flop(spec, n).get("attention") for n in (2 * w, 4 * w, 8 * w)]
-    assert at[0] < at[1] < at[2] < 2 * w * spec.num_layers * 2 * spec.attention.num_heads * 2 * spec.attention.head_dim
+    assert (
+        at[0]
+        < at[1]
+        < at[2]
+        < 2 * w * spec.num_layers * 2 * spec.attention.num_heads * 2 * spec.attention.head_dim
+    )

@@ -25,7 +25,12 @@ def _kind(c: ModelCount) -> str:
     if spec.moe is not None:
         m = spec.moe
         shared = f" + {m.num_shared_experts} shared" if m.num_shared_experts else ""
-        shape += f"; MoE {m.top_k} of {m.num_experts} experts{shared} in {len(spec.moe_layers)} layers"
+        zero = f" (+ {m.zero_experts} zero-computation)" if m.zero_experts else ""
+        shape += f"; MoE {m.top_k} of {m.num_experts} experts{zero}{shared} in {len(spec.moe_layers)} layers"
+    if spec.layers:
+        from trillion.count import layer_kinds
+
+        shape += "; layers: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in layer_kinds(spec).items())
     return shape
 
 
@@ -56,6 +61,9 @@ def model_tables(c: ModelCount, entry: Any | None) -> list[Any]:
     )
     t.add_row("  of which matmul", f"{c.forward_flop.get('matmul'):.3e}", "")
     t.add_row("  of which attention", f"{c.forward_flop.get('attention'):.3e}", "")
+    for part, label in (("recurrent", "recurrent state updates"), ("conv", "short convolutions")):
+        if c.forward_flop.get(part):
+            t.add_row(f"  of which {label}", f"{c.forward_flop.get(part):.3e}", "")
     t.add_row("training FLOP / token (3x forward)", f"{c.train_flop_per_token:.3e}", "")
     t.add_row("  with full recompute (4x forward)", f"{c.train_flop_per_token_full_recompute:.3e}", "")
     t.add_row("  6·N reference (N = active)", f"{c.six_n_flop_per_token:.3e}", "")
@@ -65,7 +73,17 @@ def model_tables(c: ModelCount, entry: Any | None) -> list[Any]:
     for name, n in c.kv_cache_bytes_per_token.items():
         if name in ("bf16", "fp8"):
             t.add_row(f"KV cache / token, {name}", format_bytes(n), f"{n:,}")
-            t.add_row(f"KV cache at S={s}, {name}", format_bytes(n * s), "")
+            t.add_row(f"KV cache at S={s}, {name}", format_bytes(c.kv_cache_bytes_at_seq_len[name]), "")
+            if c.state_bytes_per_sequence[name]:
+                state = c.state_bytes_per_sequence[name]
+                t.add_row(f"recurrent state / sequence, {name}", format_bytes(state), f"{state:,}")
+                t.add_row(f"one sequence at S={s}, {name}", format_bytes(c.sequence_bytes[name]), "")
+    if c.mtp_params:
+        t.add_row(
+            "multi-token prediction modules (not in the total)",
+            format_count(c.mtp_params),
+            f"{c.mtp_params:,}",
+        )
     out.append(t)
 
     b = Table(title="parameters by component", show_header=True, header_style="bold")
