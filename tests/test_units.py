@@ -61,6 +61,7 @@ def test_context_len_round_trips_plain_ints(n):
 def test_context_len_k_is_1024():
     assert parse_context_len("32k") == 32768
     assert parse_context_len("128K") == 131072
+    assert parse_context_len("1M") == 1_048_576
 
 
 @pytest.mark.parametrize("bad", ["0", "-5", "1.5", "abc", "", "1e99"])

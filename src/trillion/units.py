@@ -103,7 +103,8 @@ def _sig(v: float, digits: int, keep: bool = False) -> str:
 
 
 def parse_context_len(text: str | int, where: str = "seq_len") -> int:
-    """A context length in tokens: ``4096``, ``"32k"`` (k = 1024, as "32k context" means 32768).
+    """A context length in tokens: ``4096``, ``"32k"`` (k = 1024, as "32k context" means 32768),
+    ``"1M"`` (M = 1024**2 = 1,048,576, the binary reading "1M context" has with k = 1024).
 
     Raises `InputError` for anything that is not a positive whole number of tokens.
     """
@@ -113,7 +114,9 @@ def parse_context_len(text: str | int, where: str = "seq_len") -> int:
     scale = 1
     if raw[-1:] in ("k", "K"):
         raw, scale = raw[:-1], 1024
-    value = _bounded_decimal(raw, text, where, None, "a number of tokens", "(e.g. 4096 or 32k)") * scale
+    elif raw[-1:] == "M":
+        raw, scale = raw[:-1], 1024**2
+    value = _bounded_decimal(raw, text, where, None, "a number of tokens", "(e.g. 4096, 32k or 1M)") * scale
     if value <= 0 or value != value.to_integral_value():
         raise InputError(where, None, f"must be a positive whole number of tokens, got {text!r}")
     if value > 2**40:

@@ -117,6 +117,7 @@ def _window(c: _Config, default: int | None) -> int | None:
 def _spec(
     name: str,
     *,
+    config: _Config,
     vocab: int,
     hidden: int,
     layers: int,
@@ -129,9 +130,11 @@ def _spec(
     max_context: int | None,
 ) -> ModelSpec:
     """A ModelSpec: per-layer `Layer`s when some layer has a window or extra weights, else uniform. A
-    window past ``max_position_embeddings`` can never bind, and transformers accepts one (OLMo 3's and
-    EXAONE 4's defaults are a 4096 window in a 2048 context): it is kept as the whole context."""
-    if max_context is not None:
+    window past ``max_position_embeddings`` can never bind; where one of the two is transformers'
+    default (OLMo 3's and EXAONE 4's defaults are a 4096 window in a 2048 context) it is kept as the
+    whole context, but a config.json stating both is refused by `ModelSpec.validate` (bad input)."""
+    stated = "sliding_window" in config.data and "max_position_embeddings" in config.data
+    if max_context is not None and not stated:
         windows = [min(w, max_context) if w is not None else None for w in windows]
     stack: tuple[Layer, ...] = ()
     if weights or any(windows):
@@ -188,7 +191,7 @@ def _gemma3_text(c: _Config, name: str) -> ModelSpec:
     bias = c.get_bool("attention_bias", default=False)
     mlp = MLP(intermediate_size=_int(c, "intermediate_size", 9216), gated=True, activation=act)
     return _spec(
-        name, vocab=_int(c, "vocab_size", 262208), hidden=hidden, layers=layers,
+        name, config=c, vocab=_int(c, "vocab_size", 262208), hidden=hidden, layers=layers,
         attention=_attention(heads, kv, head_dim, qkv_bias=bias, o_bias=bias, qk_norm="head"), mlp=mlp,
         tied=c.get_bool("tie_word_embeddings", default=True), norms=4,
         windows=[window if t == "sliding_attention" else None for t in types], weights=weights,
@@ -236,7 +239,7 @@ def _olmo3(c: _Config, name: str) -> ModelSpec:
     attention = _attention(heads, kv, _head_dim(c, hidden, heads), qkv_bias=bias, o_bias=bias, qk_norm="full")
     mlp = MLP(intermediate_size=_int(c, "intermediate_size", 11008), gated=True, activation=act)
     return _spec(
-        name, vocab=_int(c, "vocab_size", 50304), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
+        name, config=c, vocab=_int(c, "vocab_size", 50304), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
         tied=c.get_bool("tie_word_embeddings", default=False), norms=2,
         windows=[window if t == "sliding_attention" else None for t in types], weights=weights,
         max_context=_int(c, "max_position_embeddings", 2048),
@@ -278,7 +281,7 @@ def _smollm3(c: _Config, name: str) -> ModelSpec:
     )
     windows = [window if use_window and t == "sliding_attention" else None for t in types]
     return _spec(
-        name, vocab=_int(c, "vocab_size", 128256), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
+        name, config=c, vocab=_int(c, "vocab_size", 128256), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
         tied=c.get_bool("tie_word_embeddings", default=True), norms=2, windows=windows, weights=weights,
         max_context=_int(c, "max_position_embeddings", 32768),
     )  # fmt: skip
@@ -306,7 +309,7 @@ def _seed_oss(c: _Config, name: str) -> ModelSpec:
         intermediate_size=_int(c, "intermediate_size", 27648), gated=True, activation=act, bias=mlp_bias
     )
     return _spec(
-        name, vocab=_int(c, "vocab_size", 155136), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
+        name, config=c, vocab=_int(c, "vocab_size", 155136), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
         tied=c.get_bool("tie_word_embeddings", default=False), norms=2, windows=[None] * layers,
         weights=weights,
         max_context=_int(c, "max_position_embeddings", 524288),
@@ -355,7 +358,7 @@ def _exaone4(c: _Config, name: str) -> ModelSpec:
     )
     mlp = MLP(intermediate_size=_int(c, "intermediate_size", 16384), gated=True, activation=act)
     return _spec(
-        name, vocab=_int(c, "vocab_size", 102400), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
+        name, config=c, vocab=_int(c, "vocab_size", 102400), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
         tied=c.get_bool("tie_word_embeddings", default=False), norms=2,
         windows=[window if t == "sliding_attention" else None for t in types], weights=weights,
         max_context=_int(c, "max_position_embeddings", 2048),
@@ -380,7 +383,7 @@ def _apertus(c: _Config, name: str) -> ModelSpec:
     attention = _attention(heads, kv, _head_dim(c, hidden, heads), qkv_bias=bias, o_bias=bias, qk_norm="head")
     mlp = MLP(intermediate_size=_int(c, "intermediate_size", 14336), gated=False, activation=act)
     return _spec(
-        name, vocab=_int(c, "vocab_size", 131072), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
+        name, config=c, vocab=_int(c, "vocab_size", 131072), hidden=hidden, layers=layers, attention=attention, mlp=mlp,
         tied=c.get_bool("tie_word_embeddings", default=False), norms=2, windows=[None] * layers,
         weights=weights,
         max_context=_int(c, "max_position_embeddings", 65536),
