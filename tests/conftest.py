@@ -21,3 +21,18 @@ def write_config(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def all_full_attention():
+    """A function: the same model with every layer one full-attention mixer (no window, chunk or
+    recurrent state), for comparing a hybrid or windowed stack with its all-attention twin."""
+    import dataclasses
+
+    from trillion.spec.model import Layer
+
+    def _full(spec):
+        layers = tuple(Layer(attention=1, ffns=layer.ffns, norms=layer.norms) for layer in spec.layer_list())
+        return dataclasses.replace(spec, layers=layers, sliding_window=None, sliding_window_layers=())
+
+    return _full
