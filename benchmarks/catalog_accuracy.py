@@ -6,8 +6,8 @@ Run: .venv/bin/python benchmarks/catalog_accuracy.py   (prints a Markdown table 
 from __future__ import annotations
 
 from trillion.catalog import catalog
-from trillion.count.expected import check_expected
 from trillion.count import count
+from trillion.count.expected import check_expected
 
 
 def main() -> None:

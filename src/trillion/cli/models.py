@@ -48,6 +48,7 @@ def model(
 def models(as_json: JsonFlag = False) -> None:
     """List the catalog: total and active parameters, and whether each is published or estimated."""
     from trillion.catalog import catalog
+    from trillion.count import layer_kinds
     from trillion.count.params import count_active_params, count_params
     from trillion.units import format_count
 
@@ -62,6 +63,8 @@ def models(as_json: JsonFlag = False) -> None:
                 "active_params": count_active_params(entry.spec).total,
                 "moe": entry.spec.is_moe,
                 "attention": entry.spec.attention.kind,
+                "layer_kinds": layer_kinds(entry.spec),
+                "sparse_attention": getattr(entry.spec.attention, "indexer", None) is not None,
                 "aliases": list(entry.aliases),
             }
         )
@@ -86,10 +89,25 @@ def models(as_json: JsonFlag = False) -> None:
             r["display_name"],
             format_count(r["total_params"]),
             format_count(r["active_params"]),
-            r["attention"] + (" + MoE" if r["moe"] else ""),
+            _mixers(r),
             status,
         )
     console.print(table)
+
+
+_MIXER_NAMES = {"gated_deltanet": "DeltaNet", "kda": "KDA", "lightning": "lightning", "mamba": "Mamba",
+                "mamba2": "Mamba-2", "short_conv": "conv"}  # fmt: skip
+
+
+def _mixers(row: dict) -> str:
+    """'gqa + MoE', 'gqa (sliding) + MoE', 'gqa + DeltaNet + MoE', 'mla (sparse) + MoE'."""
+    kinds = row["layer_kinds"]
+    caps = [k for k in ("sliding", "chunked") if kinds.get("sliding_window" if k == "sliding" else k)]
+    if row["sparse_attention"]:
+        caps.append("sparse")
+    text = row["attention"] + (f" ({', '.join(caps)})" if caps else "")
+    text += "".join(f" + {name}" for kind, name in _MIXER_NAMES.items() if kinds.get(kind))
+    return text + (" + MoE" if row["moe"] else "")
 
 
 def hardware(as_json: JsonFlag = False) -> None:
