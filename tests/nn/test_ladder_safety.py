@@ -207,3 +207,46 @@ def test_truncated_checkpoint_is_named_and_its_run_restarts(tmp_path, corpus_a, 
     assert main(argv) == 0
     after = _finished(tmp_path)
     assert len(after) == 4 and all(after[k] == v for k, v in before.items())
+
+
+def _scribble_value(db: Path, marker: bytes) -> None:
+    """Invalid UTF-8 inside one stored value, in place: the pages stay intact, so SQLite's
+    quick_check passes and only reading the value shows the damage (found by the hostile fuzzer)."""
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    raw = bytearray(db.read_bytes())
+    at = raw.find(marker)
+    assert at > 0, f"{marker!r} is not in the store"
+    raw[at : at + 4] = b"\xff\xfe\xff\xfe"
+    db.write_bytes(bytes(raw))
+
+
+def test_damaged_values_and_token_files_are_named_and_repaired(tmp_path, corpus_a, capsys):
+    d = tmp_path / "l"
+    run_ladder("micro", d, corpus=str(corpus_a))
+    before = _finished(d)
+    _scribble_value(d / "ladder.sqlite", b'"achieved_flop_per_s"')
+    for argv in (["ladder", "status", "--dir", str(d)], ["ladder", "quantize", "--dir", str(d)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "ladder.sqlite: is damaged" in err and "trillion ladder repair" in err and err.count("\n") == 1
+    assert main(["ladder", "repair", "--dir", str(d), "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["store"].startswith("damaged") and done["finished"] == 4 and done["data_reset"] is None
+    assert _finished(d) == before
+
+    val = d / "data" / "val.bin"
+    val.write_bytes(val.read_bytes()[:-1])  # an odd length: not a whole number of uint16 tokens
+    assert main(["ladder", "quantize", "--dir", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert "token files are damaged (val.bin has" in err and "ladder repair" in err and err.count("\n") == 1
+    val.write_bytes(val.read_bytes()[:-1])  # even again, but shorter than data.json records
+    assert main(["ladder", "quantize", "--dir", str(d)]) == 2
+    assert "data.json records" in capsys.readouterr().err
+    assert main(["ladder", "repair", "--dir", str(d), "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert "val.bin has" in done["data_reset"] and not (d / "data" / "val.bin").exists()
+    # the next run prepares the same tokens again, so every finished run is still current
+    assert {r["id"]: r["result"] for r in run_ladder("micro", d, corpus=str(corpus_a))} == before
+    assert main(["ladder", "quantize", "--dir", str(d), "--json"]) == 0

@@ -128,6 +128,8 @@ def test_fit_says_what_fits():
         (["serve", "llama-3.1-8b", "--prompt", "0"], "--prompt"),
         (["fit", "llama-3.1-8b", "--on", "0xh100"], "--on"),
         (["fit", "llama-3.1-8b", "--on", "2xwarp-drive"], "--on"),
+        (["fit", "llama-3.1-8b", "--on", "9" * 5000 + "xh100"], "--on: 5,000 digits is too many devices"),
+        (["fit", "llama-3.1-8b", "--on", "9" * 5000], "… (5,000 characters)"),
     ],
 )
 def test_bad_serving_input_is_one_line_exit_2(capsys, argv, needle):

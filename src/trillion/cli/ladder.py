@@ -162,7 +162,7 @@ def repair_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
     A store that fails SQLite's check is moved aside (ladder.sqlite.damaged-TIME) and rebuilt from
     the run folders (run.json, result.json) and whatever the damaged file still yields; a
     checkpoint that does not verify is moved aside and its run restarts from step 0 on the next
-    `trillion ladder run`. Nothing is deleted.
+    `trillion ladder run`; damaged token files are moved aside and prepared again. Nothing is deleted.
     """
     from trillion.nn.ladder import repair_ladder
 
@@ -175,6 +175,8 @@ def repair_cmd(directory: DirOpt = "ladder", as_json: JsonOpt = False) -> None:
         console.print(f"moved aside: {path}")
     for c in done["checkpoints_reset"]:
         console.print(f"checkpoint of run {c['run']} moved aside ({c['why']}): it restarts from step 0")
+    if done["data_reset"]:
+        console.print(f"token files moved aside ({done['data_reset']}): the next run prepares them again")
     console.print(f"{done['finished']}/{done['runs']} runs finished ({done['runs_restored']} restored from run folders); "
                   f"continue with `trillion ladder run --dir {directory}`")  # fmt: skip
 

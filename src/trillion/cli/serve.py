@@ -19,12 +19,21 @@ EMPTY_FOOTPRINT: dict[str, Any] = {"energy_j_per_output_token": {}, "energy_wh_p
                    "water_ml_per_query": {}, "cost_usd_per_million_tokens": None, "cost_usd_per_query": None}  # fmt: skip
 
 
+# a device count with more digits than this is refused before it is converted (10^9 devices is beyond any fleet)
+MAX_DEVICE_DIGITS = 9
+
+
 def _on(text: str) -> tuple[int, str]:
     """``"1xh200"`` / ``"8 x h100"`` / ``"h200"`` -> (count, accelerator name)."""
     t = text.strip().lower().replace(" ", "")
     count, sep, name = t.partition("x") if t[:1].isdigit() else ("1", "x", t)
     if not sep or not count.isdigit() or not name:
-        raise InputError("--on", None, f"give devices as COUNTxGPU, e.g. 1xh200 or 8xh100, got {text!r}")
+        shown = repr(text) if len(text) <= 40 else f"{text[:40]!r}… ({len(text):,} characters)"
+        raise InputError("--on", None, f"give devices as COUNTxGPU, e.g. 1xh200 or 8xh100, got {shown}")
+    if len(count) > MAX_DEVICE_DIGITS:  # checked before int(): a 5,000-digit count would hit Python's limit
+        raise InputError(
+            "--on", None, f"{len(count):,} digits is too many devices (at most {MAX_DEVICE_DIGITS} digits)"
+        )
     if int(count) <= 0:
         raise InputError("--on", None, f"needs at least one device, got {text!r}")
     return int(count), name

@@ -23,6 +23,7 @@ from trillion.errors import InputError
 
 TEXT_SUFFIXES = (".txt", ".md", ".rst", ".py", ".tex", ".html", ".json", ".csv")
 EOT = 256  # byte tokenizer's end-of-text id
+TOKEN_BYTES = 2  # token files hold uint16 ids
 
 
 def default_corpus() -> Path:
@@ -179,8 +180,8 @@ def prepare(out_dir: str | Path, corpus: str | Path | None = None, *, tokenizer:
     c = loaded or load_corpus(corpus, max_bytes)
     key = data_key(c, tokenizer, val_fraction, vocab_size)
     meta_path = out / "data.json"
-    if prepared_key(out) == key and (out / "train.bin").exists() and (out / "val.bin").exists():
-        return _open(out, read_json(meta_path, 2**20))
+    if prepared_key(out) == key and token_file_problem(out, read_json(meta_path, 2**20)) is None:
+        return _open(out, read_json(meta_path, 2**20))  # damaged token files are prepared again below
     texts = {"train": [], "val": []}  # type: dict[str, list[str]]
     for f, text in c.texts:
         texts["val" if is_validation(f, c.root, val_fraction) else "train"].append(text)
@@ -189,10 +190,12 @@ def prepare(out_dir: str | Path, corpus: str | Path | None = None, *, tokenizer:
     if not texts["train"]:
         raise InputError("corpus", None, "needs at least two text files (one to train, one to validate)")
     tok = make_tokenizer(tokenizer, texts["train"], vocab_size)
+    sizes = {}
     for split, docs in texts.items():
         ids = np.concatenate([tok.encode(d) for d in docs]).astype(np.uint16)
         write_file(out / f"{split}.bin", ids.tobytes())
-    meta = {"key": key, "vocab_size": tok.vocab_size, "tokenizer": tokenizer,
+        sizes[split] = int(ids.nbytes)
+    meta = {"key": key, "vocab_size": tok.vocab_size, "tokenizer": tokenizer, "bytes": sizes,
             "source": f"{len(c.texts)} files under {c.root}" + (" (Python standard library)" if c.is_default else "")}  # fmt: skip
     write_file(meta_path, json.dumps(meta, indent=1))
     return _open(out, meta)
@@ -210,7 +213,28 @@ def open_prepared(out_dir: str | Path) -> TokenData:
     return _open(out, meta)
 
 
+def token_file_problem(out: Path, meta: object) -> str | None:
+    """Why the token files in `out` cannot be used, or None: each must exist, be a non-empty whole
+    number of 2-byte tokens and (when data.json records it) have the size it was written with."""
+    recorded = meta.get("bytes") if isinstance(meta, dict) else None
+    for split in ("train", "val"):
+        path = out / f"{split}.bin"
+        try:
+            size = path.stat().st_size
+        except OSError as e:
+            return f"{path.name} cannot be read ({e.strerror or e})"
+        if size == 0 or size % TOKEN_BYTES:
+            return f"{path.name} has {size:,} bytes, not a whole number of {TOKEN_BYTES}-byte tokens"
+        if isinstance(recorded, dict) and recorded.get(split) not in (None, size):
+            return f"{path.name} has {size:,} bytes, data.json records {recorded.get(split)!r}"
+    return None
+
+
 def _open(out: Path, meta: dict) -> TokenData:
+    problem = token_file_problem(out, meta)
+    if problem:
+        raise InputError(str(out), None, f"token files are damaged ({problem}); `trillion ladder repair --dir "
+                         f"{out.parent}` moves them aside and the next `ladder run` prepares them again")  # fmt: skip
     train = np.memmap(out / "train.bin", dtype=np.uint16, mode="r")
     val = np.memmap(out / "val.bin", dtype=np.uint16, mode="r")
     meta = {**meta, "train_tokens": int(len(train)), "val_tokens": int(len(val))}

@@ -356,11 +356,35 @@ def repair_ladder(out_dir: str | Path) -> dict[str, Any]:
                             if part.exists():
                                 os.replace(part, Path(f"{part}.damaged-{stamp}"))
                         done["checkpoints_reset"].append({"run": run_id, "why": problem})
+            done["data_reset"] = _reset_damaged_tokens(out / "data", stamp)
             done["runs"] = len(store.runs())
             done["finished"] = len(store.runs("finished"))
         finally:
             store.close()
     return done
+
+
+def _reset_damaged_tokens(data: Path, stamp: str) -> str | None:
+    """Move damaged token files (and their data.json) aside so the next `ladder run` prepares them
+    again from the corpus; returns why, or None when they are sound or absent."""
+    import os
+
+    from trillion.io.files import read_json
+    from trillion.nn.data import token_file_problem
+
+    parts = [data / n for n in ("data.json", "train.bin", "val.bin")]
+    if not any(p.exists() for p in parts):
+        return None
+    try:
+        meta = read_json(parts[0], 2**20)
+        problem = token_file_problem(data, meta) if isinstance(meta, dict) else "data.json is not an object"
+    except InputError as e:
+        problem = f"data.json: {e.message}"
+    if problem:
+        for p in parts:
+            if p.exists():
+                os.replace(p, Path(f"{p}.damaged-{stamp}"))
+    return problem
 
 
 def ladder_quantize(out_dir: str | Path) -> list[dict[str, Any]]:

@@ -64,6 +64,8 @@ class Store:
             if verdict != "ok":
                 raise damaged(self.path, f"SQLite quick_check: {str(verdict)[:120]}")
             self.db.executescript(SCHEMA)
+            self.runs()  # every stored value decodes (bytes can be damaged inside intact pages)
+            self.quantization()
         except sqlite3.DatabaseError as e:
             self.db.close()
             raise damaged(self.path, f"SQLite: {e}") from None
@@ -74,6 +76,19 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def _rows(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """All rows of `query`; a value SQLite cannot decode is the damaged-store error."""
+        try:
+            return self.db.execute(query, params).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise damaged(self.path, f"SQLite: {str(e).split(' with text ')[0][:120]}") from None
+
+    def _json(self, text: str, column: str) -> Any:
+        try:
+            return json.loads(text)
+        except (ValueError, TypeError):
+            raise damaged(self.path, f"a stored {column} is not valid JSON") from None
+
     def add_run(self, run_id: str, config: dict[str, Any]) -> None:
         now = time.time()
         self.db.execute(
@@ -82,8 +97,8 @@ class Store:
         )
 
     def status(self, run_id: str) -> str | None:
-        row = self.db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT status FROM runs WHERE id = ?", (run_id,))
+        return rows[0][0] if rows else None
 
     def start(self, run_id: str, provenance: dict[str, Any]) -> None:
         self.db.execute(
@@ -110,29 +125,35 @@ class Store:
 
     def runs(self, status: str | None = None) -> list[dict[str, Any]]:
         q = "SELECT id, config, status, result, provenance FROM runs"
-        rows = self.db.execute(
-            q + (" WHERE status = ?" if status else "") + " ORDER BY created, id", (status,) if status else ()
-        ).fetchall()
+        rows = self._rows(q + (" WHERE status = ?" if status else "") + " ORDER BY created, id",
+                          (status,) if status else ())  # fmt: skip
         return [
-            {"id": r[0], "config": json.loads(r[1]), "status": r[2], "result": json.loads(r[3]) if r[3] else None,
-             "provenance": json.loads(r[4]) if r[4] else None}
+            {"id": r[0], "config": self._json(r[1], "config"), "status": r[2],
+             "result": self._json(r[3], "result") if r[3] else None,
+             "provenance": self._json(r[4], "provenance") if r[4] else None}
             for r in rows
         ]  # fmt: skip
 
     def metrics(self, run_id: str) -> list[tuple[int, dict[str, Any]]]:
-        rows = self.db.execute("SELECT step, values_json FROM metrics WHERE run = ? ORDER BY step", (run_id,))
-        return [(s, json.loads(v)) for s, v in rows]
+        rows = self._rows("SELECT step, values_json FROM metrics WHERE run = ? ORDER BY step", (run_id,))
+        return [(s, self._json(v, "metric")) for s, v in rows]
 
     def save_quantization(self, run_id: str, fmt: str, values: dict[str, Any]) -> None:
         self.db.execute("INSERT OR REPLACE INTO quantization (run, format, values_json) VALUES (?, ?, ?)",
                         (run_id, fmt, json.dumps(values)))  # fmt: skip
 
     def quantization(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT run, format, values_json FROM quantization ORDER BY run, format")
-        return [{"run": r, "format": f, **json.loads(v)} for r, f, v in rows]
+        rows = self._rows("SELECT run, format, values_json FROM quantization ORDER BY run, format")
+        out = []
+        for r, f, v in rows:
+            values = self._json(v, "quantization")
+            if not isinstance(values, dict):
+                raise damaged(self.path, "a stored quantization is not a JSON object")
+            out.append({"run": r, "format": f, **values})
+        return out
 
     def integrity(self) -> str:
-        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+        return str(self._rows("PRAGMA integrity_check")[0][0])
 
 
 def salvage(path: Path) -> list[tuple[Any, ...]]:
@@ -141,6 +162,7 @@ def salvage(path: Path) -> list[tuple[Any, ...]]:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error:
         return []
+    db.text_factory = lambda b: b.decode("utf-8", errors="replace")  # damaged JSON is skipped by the caller
     try:
         return db.execute("SELECT id, config, status, result FROM runs").fetchall()
     except sqlite3.Error:
