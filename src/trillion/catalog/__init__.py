@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trillion.errors import InputError, UnknownModelError
-from trillion.io.hf_config import spec_from_hf_dict
 from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
 
 Status = Literal["published", "estimate", "rumoured"]
@@ -129,6 +128,8 @@ def load_entry(path: Path) -> CatalogEntry:
     if ("hf_config" in data) == ("spec" in data):
         raise InputError(where, "hf_config", "give exactly one of [hf_config] and [spec]")
     if "hf_config" in data:
+        from trillion.io.hf_config import spec_from_hf_dict  # 41 builders: loaded with the first entry
+
         spec = spec_from_hf_dict(data["hf_config"], where, name)
     else:
         spec = spec_from_table(data["spec"], where, name)

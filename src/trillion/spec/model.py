@@ -16,10 +16,11 @@ Layer conventions (0-based layer index ``i``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from trillion.errors import InputError
 
@@ -55,13 +56,19 @@ def _positive(where: str, field: str, value: int | None, *, allow_none: bool = F
     _need(where, field, value <= MAX_DIM, f"{value} is implausibly large (> 2^32)")
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """`typing.get_type_hints` of a spec class, resolved once (it evaluates every annotation)."""
+    return typing.get_type_hints(cls)
+
+
 def _check_types(obj: object, where: str) -> None:
     """Bools are bools, literals are among their choices, tuples hold ints, names are strings.
 
     Sizes are checked by each class's own validate(); this catches a TOML ``[spec]`` or a
     programmatic caller passing ``tied_embeddings = "no"`` (truthy) or ``norm = "batchnorm"``.
     """
-    hints = typing.get_type_hints(type(obj))
+    hints = _hints(type(obj))
     for f in dataclasses.fields(obj):  # type: ignore[arg-type]
         value, hint = getattr(obj, f.name), hints[f.name]
         origin = typing.get_origin(hint)
