@@ -106,12 +106,12 @@ def predict(r: dict, cal: ServeCalibration, prompt: float) -> dict[str, float]:
     acc = find_accelerator(GPU[r["gpu"]])
     d = serve_dims(load_model(r["arch"]), PRECISION[r["weight_precision"]], "bf16")
     n = int(r["num_gpus"])
-    tp, pp = split(acc, n)
+    lay = split(acc, n)
     output = float(r["avg_output_tokens"])
-    mem = memory_per_device(d, acc, tp, pp, cal.for_device(acc.name))
-    room = mem.kv_capacity / sequence_bytes_per_device(d, tp, pp, prompt + output / 2)
+    mem = memory_per_device(d, acc, lay, cal.for_device(acc.name))
+    room = mem.kv_capacity / sequence_bytes_per_device(d, lay, prompt + output / 2)
     batch = max(1.0, min(float(r["max_num_seqs"]), room))
-    op = operating_points(d, acc, tp, pp, np.asarray([batch]), prompt, output, cal.for_device(acc.name))[0]
+    op = operating_points(d, acc, lay, np.asarray([batch]), prompt, output, cal.for_device(acc.name))[0]
     energy = op.gpu_w * n * op.tpot_s / op.batch
     return {"tpot_s": op.tpot_s, "tokens_per_s": op.tokens_per_s_per_replica, "gpu_w": op.gpu_w,
             "energy_j": energy, "batch": batch}  # fmt: skip

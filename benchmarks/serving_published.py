@@ -18,6 +18,7 @@ from trillion import load_model
 from trillion.catalog.hardware import find_accelerator
 from trillion.count.dims import serve_dims
 from trillion.serve.perf import load_serve_calibration, prefill_s
+from trillion.serve.layout import ServeLayout
 from trillion.serve.plan import operating_points
 
 # source, accelerator, prompt, output, concurrency, measured output tok/s (None if unpublished),
@@ -45,9 +46,9 @@ def main() -> None:
     for source, gpu, prompt, output, conc, tput, tpot, note in POINTS:
         acc = find_accelerator(gpu)
         c = cal.for_device(acc.name)
-        op = operating_points(d, acc, 1, 1, np.asarray([float(conc)]), prompt, output, c)[0]
+        op = operating_points(d, acc, ServeLayout(), np.asarray([float(conc)]), prompt, output, c)[0]
         # a closed-loop client: each request also waits its time to first token
-        per_request = prefill_s(d, acc, 1, 1, prompt, c) + output * op.tpot_s
+        per_request = prefill_s(d, acc, ServeLayout(), prompt, c) + output * op.tpot_s
         pred_tput = conc * output / per_request
         e1 = pred_tput / tput - 1
         tput_err.append(abs(e1))

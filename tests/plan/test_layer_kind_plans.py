@@ -33,9 +33,9 @@ def test_serving_a_million_tokens_holds_the_attention_layers_kv_plus_the_state(a
     assert hybrid.fits and twin.fits and hybrid.devices_per_replica == twin.devices_per_replica
     # the plan's concurrency is its KV room over one sequence's bytes, which are the count's
     d = serve_dims(HYBRID)
-    tp, pp = split(H200, hybrid.devices_per_replica)
+    lay = split(H200, hybrid.devices_per_replica)
     assert d.sequence_bytes(MILLION) == sequence_bytes(HYBRID, MILLION)
-    per_seq = sequence_bytes_per_device(d, tp, pp, MILLION - 1000 + 500)
+    per_seq = sequence_bytes_per_device(d, lay, MILLION - 1000 + 500)
     assert hybrid.max_concurrency == int(hybrid.memory_bytes["kv_capacity"] // per_seq)
     # 12 of 48 layers cache keys and values: about 4x the sequences of the twin (less the state)
     attention_layers = sum(layer.attention for layer in HYBRID.layer_list())

@@ -15,6 +15,7 @@ from trillion.count.dims import serve_dims
 from trillion.errors import InputError
 from trillion.serve.fit import fit_options
 from trillion.serve.perf import ServeCalibration, decode_step, load_serve_calibration
+from trillion.serve.layout import ServeLayout
 from trillion.serve.plan import memory_per_device, plan_serving
 
 H100, H200 = find_accelerator("h100"), find_accelerator("h200")
@@ -31,7 +32,7 @@ def test_weights_shard_exactly_and_match_the_catalog():
     spec = load_model("llama-3.1-70b")
     d = serve_dims(spec, "int4")
     assert d.weight_bytes == weight_bytes(spec, "int4")
-    mem = memory_per_device(d, H100, 4, 1, ServeCalibration())
+    mem = memory_per_device(d, H100, ServeLayout(tp=4), ServeCalibration())
     assert mem.weights * 4 == pytest.approx(d.weight_bytes)
     assert mem.kv_capacity == pytest.approx(mem.usable - mem.weights - mem.runtime - mem.workspace)
 
@@ -47,7 +48,8 @@ def test_experts_touched_by_uniform_routing():
 def test_decode_step_is_monotone_in_batch_and_context():
     d, cal = serve_dims(load_model("qwen3-30b-a3b")), load_serve_calibration().for_device("h100-sxm")
     b = np.asarray([1, 2, 4, 16, 64, 256], dtype=float)
-    short, long = decode_step(d, H100, 1, 1, b, 1000, cal), decode_step(d, H100, 1, 1, b, 8000, cal)
+    one = ServeLayout()
+    short, long = decode_step(d, H100, one, b, 1000, cal), decode_step(d, H100, one, b, 8000, cal)
     assert np.all(np.diff(short.total_s) > 0) and np.all(long.total_s > short.total_s)
     assert np.all(np.diff(b / short.total_s) > 0)  # batching raises throughput
 

@@ -39,6 +39,35 @@ def _on(text: str) -> tuple[int, str]:
     return int(count), name
 
 
+def _share(text: str, flag: str, *, upper_open: bool = False) -> float:
+    """A share in [0, 1] (or [0, 1) when `upper_open`): ``0.56`` or ``56%``."""
+    from trillion.units import parse_quantity
+
+    v = parse_quantity(text, "number", flag)
+    if not 0 <= v < 1 if upper_open else not 0 <= v <= 1:
+        raise InputError(
+            flag, None, f"must be a share in [0, 1{')' if upper_open else ']'}, got {text[:40]!r}"
+        )
+    return v
+
+
+def _speculation(draft_tokens: str, acceptance: str | None) -> Any:
+    from trillion.serve.perf import Speculation
+
+    k = 0 if str(draft_tokens).strip() == "0" else positive_count(draft_tokens, "--draft-tokens")
+    if k > 16:
+        raise InputError("--draft-tokens", None, f"at most 16 draft tokens per step, got {k}")
+    if k and acceptance is None:
+        raise InputError(
+            "--acceptance", None, "needed with --draft-tokens (e.g. 0.8: DeepSeek-V3 reports 85-90% for MTP)"
+        )
+    if acceptance is not None and not k:
+        raise InputError("--acceptance", None, "applies to speculative decoding: give --draft-tokens too")
+    return Speculation(
+        draft_tokens=k, acceptance=_share(acceptance, "--acceptance") if k and acceptance else 0.0
+    )
+
+
 def serve(
     name: Annotated[str, typer.Argument(help="Catalog name or path to a config.json.")] = DEFAULT_MODEL,
     gpu: Annotated[str, Opt(help="Accelerator, e.g. h200, h100, b200, mi300x.")] = "h200",
@@ -61,6 +90,27 @@ def serve(
     calibration: Annotated[
         str | None, Opt(help="Serving calibration TOML (default: shipped ML.ENERGY fit).")
     ] = None,
+    layout: Annotated[
+        str | None,
+        Opt(
+            help="Replica layout, e.g. tp=8 or tp=1,dp=32,ep=32 (attention data parallel, expert parallel; "
+            "redundant=N extra expert copies). Default: tensor then pipeline parallel."
+        ),
+    ] = None,
+    cache_hit: Annotated[
+        str,
+        Opt(
+            "--cache-hit",
+            help="Share of prompt tokens found in the prefix cache, in [0, 1), e.g. 0.56 or 56%.",
+        ),
+    ] = "0",
+    draft_tokens: Annotated[
+        str,
+        Opt("--draft-tokens", help="Speculative decoding: tokens drafted per step (MTP or a draft model)."),
+    ] = "0",
+    acceptance: Annotated[
+        str | None, Opt(help="Speculative decoding: chance each draft token is accepted, in [0, 1].")
+    ] = None,
     region: RegionOpt = "World",
     pue: PueOpt = None,
     price: PriceOpt = None,
@@ -69,6 +119,7 @@ def serve(
     """Serving plan: memory, minimum hardware, layout, batch, TTFT/TPOT, throughput, energy, carbon, cost."""
     from trillion.catalog.hardware import find_accelerator
     from trillion.footprint.of_serve import footprint_of_serving
+    from trillion.serve.layout import parse_serve_layout
     from trillion.serve.perf import load_serve_calibration
     from trillion.serve.plan import plan_serving
     from trillion.units import parse_context_len, parse_quantity
@@ -79,6 +130,9 @@ def serve(
             "--latency-target", None, f"must be a positive time up to an hour, got {latency_target!r}"
         )
     fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
+    hit = _share(cache_hit, "--cache-hit", upper_open=True)
+    speculation = _speculation(draft_tokens, acceptance)
+    lay = parse_serve_layout(layout) if layout is not None else None
     spec, _ = resolve_model(name)
     acc = find_accelerator(gpu)
     plan = plan_serving(
@@ -93,6 +147,9 @@ def serve(
         batch=positive_count(batch, "--batch") if batch is not None else None,
         latency_target_s=target,
         calibration=load_serve_calibration(calibration) if calibration else None,
+        layout=lay,
+        speculation=speculation,
+        cache_hit=hit,
     )
     fp = footprint_of_serving(plan, acc, **fkw) if plan.fits else None
     if as_json:

@@ -67,6 +67,14 @@ class ModelDims:
     recurrent_flop_per_token: int = 0  # state updates and convolutions, all layers
     state_elements: int = 0  # recurrent state of one sequence, all layers
     indexer_flop_per_ctx_token: int = 0  # DeepSeek sparse attention's indexer, per mixer per token of context
+    # decode's attention core per mixer per token of context: MLA decodes in the latent space with
+    # the up-projections absorbed (DeepSeek-V2 §2.1.2; FlashMLA, vLLM and SGLang's MLA backends):
+    # scores over kv_lora_rank + rope, values over kv_lora_rank; 0: the same as prefill's
+    decode_attn_flop_per_ctx_token: int = 0
+
+    @property
+    def decode_attn_flop(self) -> int:
+        return self.decode_attn_flop_per_ctx_token or self.attn_flop_per_ctx_token
 
     @property
     def attention_mixers(self) -> int:
@@ -204,6 +212,9 @@ def model_dims(spec: ModelSpec) -> ModelDims:
         recurrent_flop_per_token=recurrent_flop,
         state_elements=state,
         indexer_flop_per_ctx_token=indexer_flop,
+        decode_attn_flop_per_ctx_token=(
+            2 * a.num_heads * (2 * a.kv_lora_rank + a.qk_rope_head_dim) if isinstance(a, MLA) else 0
+        ),
     )
 
 

@@ -65,9 +65,9 @@ def fit_options(
         fits = need is not None and need <= count and count in DEVICE_COUNTS
         conc = 0
         if fits:
-            tp, pp = split(acc, count)
-            mem = memory_per_device(d, acc, tp, pp, cal)
-            conc = int(mem.kv_capacity // sequence_bytes_per_device(d, tp, pp, context))
+            lay = split(acc, count)
+            mem = memory_per_device(d, acc, lay, cal)
+            conc = int(mem.kv_capacity // sequence_bytes_per_device(d, lay, context))
         options.append(
             {
                 "weights": w,

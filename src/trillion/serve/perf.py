@@ -27,6 +27,7 @@ import numpy as np
 from trillion.count.dims import ServeDims
 from trillion.errors import InputError
 from trillion.io.files import read_toml
+from trillion.serve.layout import ServeLayout
 from trillion.spec.hardware import Accelerator
 
 # compute datapath used with each weight format (weight-only formats dequantise to bf16)
@@ -108,59 +109,192 @@ def peak_flop_per_s(acc: Accelerator, weights: str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class StepParts:
-    """Seconds of one decode step (arrays over batch) and its compute share."""
+    """Seconds of one decode step (arrays over batch), its compute share, and the tokens each
+    sequence gains per step (1, or more with speculative decoding)."""
 
     total_s: Any
     memory_s: Any
     compute_s: Any
     comm_s: Any
     overhead_s: Any
+    tokens_per_step: float = 1.0
 
     @property
     def compute_share(self):
         return np.minimum(1.0, self.compute_s / self.total_s)
 
+    @property
+    def tpot_s(self):
+        """Seconds per output token of one sequence."""
+        return self.total_s / self.tokens_per_step
 
-def _allreduce_s(nbytes, tp: int, acc: Accelerator, cal: ServeCalibration):
-    if tp <= 1:
+
+# DeepEP V1 low-latency kernels on H800 with one 400 Gb/s CX7 NIC per GPU (~50 GB/s), DeepSeek-V3's
+# decode setting (128 tokens, hidden 7168, top-8, FP8 dispatch, BF16 combine): 39-48 GB/s dispatch
+# and 39-53 GB/s combine at EP 32-256 (deepseek-ai/DeepEP docs/legacy.md) -> mean 43.6 / 50 GB/s.
+A2A_SCALE_OUT_EFFICIENCY = 0.87
+DISPATCH_BYTES = 1.0  # FP8 dispatch (DeepEP, SGLang, DeepSeek's system); the scales are ~1/128 more
+COMBINE_BYTES = 2.0  # BF16 combine
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Speculation:
+    """Speculative decoding: `draft_tokens` proposed per step (MTP modules or a draft model), each
+    accepted with probability `acceptance` given the previous one was (Leviathan et al. 2023):
+    a step yields (1 - a^(k+1)) / (1 - a) tokens. Drafting costs `draft_cost` of one main-model
+    step per draft token (an MTP module is one extra layer: 1 / num_layers)."""
+
+    draft_tokens: int = 0
+    acceptance: float = 0.0
+    draft_cost: float = 0.0
+
+    @property
+    def tokens_per_step(self) -> float:
+        k, a = self.draft_tokens, self.acceptance
+        if k == 0:
+            return 1.0
+        return float(k + 1) if a >= 1 else (1 - a ** (k + 1)) / (1 - a)
+
+
+def _allreduce_s(nbytes, ranks: int, acc: Accelerator, cal: ServeCalibration):
+    if ranks <= 1:
         return np.zeros_like(np.asarray(nbytes, dtype=float))
     bw = (acc.scale_up_bytes_per_s or 50e9) * cal.eta_link
-    return cal.allreduce_latency_s + 2 * (tp - 1) / tp * np.asarray(nbytes, dtype=float) / bw
+    if ranks > acc.scale_up_domain:
+        bw = min(bw, (acc.scale_out_bytes_per_s or 50e9) * A2A_SCALE_OUT_EFFICIENCY)
+    return cal.allreduce_latency_s + 2 * (ranks - 1) / ranks * np.asarray(nbytes, dtype=float) / bw
+
+
+def all_to_all_s(tokens, d: ServeDims, lay: ServeLayout, acc: Accelerator, cal: ServeCalibration):
+    """Seconds of one MoE layer's dispatch + combine for `tokens` per device (array): each token's
+    top_k copies go to the ranks holding its experts (uniform routing); the share leaving the
+    node crosses the scale-out NIC at DeepEP's measured efficiency, the rest NVLink."""
+    n = lay.stage_devices
+    per_token = d.top_k * d.hidden * (DISPATCH_BYTES + COMBINE_BYTES)
+    sent = np.asarray(tokens, dtype=float) * per_token * (n - 1) / n
+    local = min(n, acc.scale_up_domain)
+    off_node = 1 - local / n
+    out_bw = (acc.scale_out_bytes_per_s or 50e9) * A2A_SCALE_OUT_EFFICIENCY
+    up_bw = (acc.scale_up_bytes_per_s or 50e9) * cal.eta_link
+    return 2 * cal.allreduce_latency_s + np.maximum(sent * off_node / out_bw, sent * (1 - off_node) / up_bw)
+
+
+def _comm_s(d: ServeDims, lay: ServeLayout, acc: Accelerator, b, cal: ServeCalibration):
+    """Communication of one token through the whole model for `b` sequences per attention group:
+    an all-reduce per attention and per dense MLP over tp; per MoE layer an all-to-all over the
+    stage (ep > 1), a gather/scatter over it (dp > 1, experts tensor-parallel) or an all-reduce."""
+    act = b * d.hidden * 2.0
+    attention = d.num_layers * _allreduce_s(act, lay.tp, acc, cal)
+    dense = d.num_dense_layers * _allreduce_s(act, lay.tp, acc, cal)
+    if lay.ep > 1:
+        moe = d.num_moe_layers * all_to_all_s(b / lay.tp, d, lay, acc, cal)
+    elif lay.dp > 1:
+        moe = d.num_moe_layers * _allreduce_s(act * lay.dp, lay.stage_devices, acc, cal)
+    else:
+        moe = d.num_moe_layers * _allreduce_s(act, lay.tp, acc, cal)
+    return attention + dense + moe
+
+
+def _p2p_s(d: ServeDims, lay: ServeLayout, acc: Accelerator, b, cal: ServeCalibration):
+    """Handing `b` sequences' activations to the next pipeline stage (scale-out when a stage fills
+    the scale-up domain)."""
+    if lay.pp <= 1:
+        return np.zeros_like(np.asarray(b, dtype=float))
+    crosses = lay.stage_devices >= acc.scale_up_domain
+    bw = ((acc.scale_out_bytes_per_s or 50e9) * A2A_SCALE_OUT_EFFICIENCY if crosses
+          else (acc.scale_up_bytes_per_s or 50e9) * cal.eta_link)  # fmt: skip
+    return cal.allreduce_latency_s + np.asarray(b, dtype=float) * d.hidden * 2.0 / lay.tp / bw
 
 
 def decode_step(
-    d: ServeDims, acc: Accelerator, tp: int, pp: int, batch, context, cal: ServeCalibration
-) -> StepParts:
-    """One decode step for `batch` sequences (array) at mean context `context` tokens."""
+    d: ServeDims, acc: Accelerator, lay: ServeLayout, batch, context, cal: ServeCalibration,
+    spec: Speculation | None = None,
+) -> StepParts:  # fmt: skip
+    """One decode step of one micro-batch: `batch` sequences (array) in each of the ``dp``
+    attention groups, at mean context `context` tokens. The token passes the ``pp`` stages one
+    after another (a stage holds 1/pp of the layers, so the sum over stages is the whole model on
+    ``tp`` ranks, plus a hand-over per stage boundary): ``pp`` micro-batches in flight raise a
+    replica's throughput, never a sequence's speed. With ep > 1 the engine overlaps the
+    all-to-all with compute (two-batch overlap: SGLang, DeepSeek), otherwise communication adds."""
+    sp = spec or Speculation()
     b = np.asarray(batch, dtype=float)
-    n = tp * pp
-    touched = d.experts_touched(b) * d.num_moe_layers * d.expert_bytes / cal.eta_moe
-    weight_bytes = (d.dense_read_bytes + touched) / n
+    verify = sp.draft_tokens + 1  # tokens each sequence runs through the model per step
+    stage = lay.stage_devices
+    touched = d.experts_touched(b * lay.dp * verify) * d.num_moe_layers * d.expert_bytes / cal.eta_moe
+    weight_bytes = d.dense_read_bytes / lay.tp + touched / stage
     # KV read for every attention mixer (capped by windows and chunks), recurrent state read and
-    # written once per token (split over tensor-parallel heads)
-    kv_bytes = b * d.kv_bytes(context) * d.kv_shard(tp) / pp + b * 2 * d.state_bytes / n
-    flop = b * (2 * d.active_matmul_params + d.attn_flop_per_ctx_token * d.cached_tokens(context)
-                + d.recurrent_flop_per_token + d.indexer_flop_per_ctx_token * d.attention_mixers * context) / n  # fmt: skip
+    # written once per token (split over tensor-parallel heads); both for this group's sequences
+    kv_bytes = b * d.kv_bytes(context) * d.kv_shard(lay.tp) + b * 2 * d.state_bytes / lay.tp
+    matmul = b * verify * (2 * d.active_matmul_params + d.recurrent_flop_per_token) / lay.tp
+    attn = b * verify * (d.decode_attn_flop * d.cached_tokens(context)
+                         + d.indexer_flop_per_ctx_token * d.attention_mixers * context) / lay.tp  # fmt: skip
     memory = (weight_bytes + kv_bytes) / (acc.memory_bytes_per_s * cal.eta_hbm)
-    compute = flop / (peak_flop_per_s(acc, d.weights) * cal.eta_gemm)
-    comm = 2 * d.num_layers * _allreduce_s(b * d.hidden * 2.0, tp, acc, cal)
-    host = cal.step_overhead_s + b * cal.per_sequence_s
-    total = np.maximum(memory, compute) + comm + host
-    return StepParts(total, memory, compute, comm, host)
+    compute = matmul / (peak_flop_per_s(acc, d.weights) * cal.eta_gemm) + attn / (
+        peak_flop_per_s(acc, "bf16") * cal.eta_gemm
+    )
+    comm = _comm_s(d, lay, acc, b * verify, cal)
+    host = cal.step_overhead_s + b * cal.per_sequence_s + (lay.pp - 1) * _p2p_s(d, lay, acc, b * verify, cal)
+    work = np.maximum(memory, compute) * (1 + sp.draft_tokens * sp.draft_cost)
+    total = (np.maximum(work, comm) if lay.ep > 1 else work + comm) + host
+    return StepParts(total, memory, compute, comm, host, sp.tokens_per_step)
 
 
-def prefill_s(d: ServeDims, acc: Accelerator, tp: int, pp: int, prompt: int, cal: ServeCalibration) -> float:
-    """Seconds to prefill one prompt of `prompt` tokens on an idle replica (time to first token)."""
-    flop = prompt * prefill_flop_per_token(d, prompt)
-    compute = flop / (tp * pp * peak_flop_per_s(acc, d.weights) * cal.eta_prefill)
-    weights = d.weight_bytes / (tp * pp) / (acc.memory_bytes_per_s * cal.eta_hbm)
-    comm = 2 * d.num_layers * float(_allreduce_s(prompt * d.hidden * 2.0, tp, acc, cal))
-    return float(max(compute, weights) + comm + cal.step_overhead_s)
+def prefill_s(
+    d: ServeDims, acc: Accelerator, lay: ServeLayout, prompt: int, cal: ServeCalibration, cache_hit: float = 0.0
+) -> float:  # fmt: skip
+    """Seconds to prefill one prompt of `prompt` tokens on an idle replica (time to first token),
+    `cache_hit` of it already in the prefix cache. Attention and the dense layers run on one
+    group's ``tp`` ranks, the experts on the whole stage; stages run one after another."""
+    new = prompt * (1 - cache_hit)
+    dense_flop, expert_flop, attn_flop = prefill_flop_parts(d, prompt, cache_hit)
+    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
+    compute = (
+        dense_flop / (lay.tp * w) + expert_flop / (lay.stage_devices * w) + attn_flop / (lay.tp * bf16)
+    ) / (cal.eta_prefill)
+    expert_total = d.expert_bytes * d.num_experts * d.num_moe_layers
+    weights = ((d.weight_bytes - expert_total) / lay.tp + expert_total / lay.stage_devices) / (
+        acc.memory_bytes_per_s * cal.eta_hbm
+    )
+    comm = float(np.asarray(_comm_s(d, lay, acc, new, cal)))
+    p2p = (lay.pp - 1) * float(np.asarray(_p2p_s(d, lay, acc, new, cal)))
+    work = max(compute, weights)
+    return float((max(work, comm) if lay.ep > 1 else work + comm) + p2p + cal.step_overhead_s)
+
+
+def prefill_flop_parts(d: ServeDims, prompt: float, cache_hit: float = 0.0) -> tuple[float, float, float]:
+    """Forward FLOP of prefilling the uncached ``(1 - cache_hit) * prompt`` tokens of a prompt:
+    (dense matmuls, routed-expert matmuls, attention core). Attention covers the causal prefix,
+    cached part included (windows, chunks and recurrent layers as `ModelDims.mean_keys` says);
+    recurrent updates and DSA's indexer count as dense."""
+    cached = prompt * cache_hit
+    new = prompt - cached
+    keys = float(np.asarray(prompt * d.mean_keys(prompt))) - (
+        float(np.asarray(cached * d.mean_keys(cached))) if cached >= 1 else 0.0
+    )
+    attention = d.attn_flop_per_ctx_token * keys
+    indexer = d.indexer_flop_per_ctx_token * d.attention_mixers * (prompt**2 - cached**2) / 2
+    expert = new * 2 * d.top_k * d.expert_params * d.num_moe_layers
+    dense = new * (2 * d.active_matmul_params + d.recurrent_flop_per_token) - expert + indexer
+    return float(dense), float(expert), float(attention)
 
 
 def prefill_flop_per_token(d: ServeDims, prompt: float) -> float:
-    """Forward FLOP per prompt token: matmuls, attention over the causal prefix (windows, chunks and
-    recurrent layers as `ModelDims.attention_fraction` says), recurrent updates and DSA's indexer."""
-    attention = d.num_layers * d.attn_flop_per_ctx_token * prompt / 2 * float(d.attention_fraction(prompt))
-    extra = d.recurrent_flop_per_token + d.indexer_flop_per_ctx_token * d.attention_mixers * prompt / 2
-    return 2 * d.active_matmul_params + attention + extra
+    """Forward FLOP per prompt token (no cache hits): matmuls, attention over the causal prefix,
+    recurrent updates and DSA's indexer."""
+    return sum(prefill_flop_parts(d, prompt)) / prompt
+
+
+def prefill_tokens_per_s_per_device(
+    d: ServeDims, acc: Accelerator, lay: ServeLayout, prompt: int, cal: ServeCalibration, cache_hit: float = 0.0
+) -> float:  # fmt: skip
+    """Prompt tokens per second per device of a busy prefill pool (disaggregated prefill: every
+    device prefills its own prompts, the experts' all-to-all overlapped with compute when ep > 1),
+    counting cache hits as served. Per computed token: its compute share on one device, against
+    its dispatch and combine traffic; weights are read once per large batch (not the bound)."""
+    computed = prompt * (1 - cache_hit)
+    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
+    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
+    compute = ((dense + expert) / w + attn / bf16) / (cal.eta_prefill * lay.tp * lay.pp)
+    comm = float(np.asarray(_comm_s(d, lay, acc, computed, cal))) / lay.pp
+    seconds = max(compute, comm) if lay.ep > 1 else compute + comm
+    return prompt / seconds

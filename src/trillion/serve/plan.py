@@ -1,9 +1,11 @@
 """A serving plan: memory, minimum hardware, layout, batch, latency, throughput and per-query
 energy, carbon, water and cost — `plan_serving`, and `fit_options` (what makes a model fit).
 
-Memory per device (vLLM's accounting): weights / (tp pp) + runtime overhead + activation
-workspace, within ``gpu_memory_utilization`` of HBM; the rest holds the KV cache. A replica is
-``tp`` devices on one scale-up domain times ``pp`` stages; replicas add data parallelism.
+Memory per device (vLLM's accounting): dense weights / (tp pp) + routed experts / (dp tp pp) +
+runtime overhead + activation workspace, within ``gpu_memory_utilization`` of HBM; the rest holds
+the KV cache of the device's own sequences. A replica is laid out as `ServeLayout` says (tensor,
+pipeline, attention data and expert parallel); by default ``tp`` devices on one scale-up domain
+times ``pp`` stages; replicas add data parallelism.
 The plan ends at device time: device-seconds per output token, the accelerators' activity and
 power at the chosen operating point (the serving model's, fitted on ML.ENERGY); pricing it into IT
 and facility energy, carbon, water and money is `trillion.footprint.of_serve`'s job.
@@ -22,12 +24,14 @@ import numpy as np
 from trillion.catalog.hardware import IDLE_OF_TDP
 from trillion.count.dims import ServeDims, serve_dims
 from trillion.errors import InputError
+from trillion.serve.layout import ServeLayout
 from trillion.serve.perf import (
     ServeCalibration,
+    Speculation,
     decode_step,
     load_serve_calibration,
     peak_flop_per_s,
-    prefill_flop_per_token,
+    prefill_flop_parts,
     prefill_s,
 )
 from trillion.spec.hardware import Accelerator
@@ -55,9 +59,11 @@ class Memory:
         }
 
 
-def memory_per_device(d: ServeDims, acc: Accelerator, tp: int, pp: int, cal: ServeCalibration) -> Memory:
+def memory_per_device(d: ServeDims, acc: Accelerator, lay: ServeLayout, cal: ServeCalibration) -> Memory:
     usable = acc.memory_bytes * cal.gpu_memory_utilization
-    weights = d.weight_bytes / (tp * pp)
+    experts = d.expert_bytes * d.num_experts * d.num_moe_layers
+    copies = (d.num_experts + lay.redundant) / d.num_experts if d.num_experts else 1.0
+    weights = ((d.weight_bytes - experts) / lay.tp + experts * copies / lay.stage_devices) / lay.pp
     workspace = MAX_BATCHED_TOKENS * WORKSPACE_WIDTHS * d.hidden * 2 + LOGIT_ROWS * d.vocab * 4
     return Memory(
         weights=weights,
@@ -68,33 +74,39 @@ def memory_per_device(d: ServeDims, acc: Accelerator, tp: int, pp: int, cal: Ser
     )
 
 
-def sequence_bytes_per_device(d: ServeDims, tp: int, pp: int, context: float) -> float:
-    """One sequence's KV cache (windows and chunks capped) and recurrent state on one device."""
-    return float(d.kv_bytes(context)) * d.kv_shard(tp) / pp + d.state_bytes / (tp * pp)
+def sequence_bytes_per_device(d: ServeDims, lay: ServeLayout, context: float) -> float:
+    """One sequence's KV cache (windows and chunks capped) and recurrent state on each device of
+    its attention group (GQA heads split over tp; MLA's latent copied on every tp rank, vLLM)."""
+    return float(d.kv_bytes(context)) * d.kv_shard(lay.tp) / lay.pp + d.state_bytes / (lay.tp * lay.pp)
 
 
-def split(acc: Accelerator, n: int) -> tuple[int, int]:
-    """(tp, pp) of a replica of `n` devices: tensor parallel inside the scale-up domain (at most 8
-    ranks: vLLM's practice), pipeline stages beyond."""
+def max_concurrency(d: ServeDims, mem: Memory, lay: ServeLayout, context: float) -> int:
+    """Sequences a replica holds at `context` tokens: each attention group holds its own."""
+    return lay.dp * int(max(0.0, mem.kv_capacity) // sequence_bytes_per_device(d, lay, context))
+
+
+def split(acc: Accelerator, n: int) -> ServeLayout:
+    """The default layout of a replica of `n` devices: tensor parallel inside the scale-up domain
+    (at most 8 ranks: vLLM's practice), pipeline stages beyond."""
     tp = min(n, acc.scale_up_domain, 8)
     if n % tp:
         raise InputError("gpus", None, f"{n} devices do not split into tensor-parallel groups of {tp}")
-    return tp, n // tp
+    return ServeLayout(tp=tp, pp=n // tp)
 
 
 def min_devices(d: ServeDims, acc: Accelerator, context: int, cal: ServeCalibration) -> int | None:
     """Fewest devices (a power of two) whose KV room holds one sequence of `context` tokens."""
     for n in DEVICE_COUNTS:
-        tp, pp = split(acc, n)
-        mem = memory_per_device(d, acc, tp, pp, cal)
-        if mem.kv_capacity >= sequence_bytes_per_device(d, tp, pp, context):
+        lay = split(acc, n)
+        mem = memory_per_device(d, acc, lay, cal)
+        if mem.kv_capacity >= sequence_bytes_per_device(d, lay, context):
             return n
     return None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Operating:
-    """One replica at one batch: latency, throughput and power."""
+    """One replica at one batch (concurrent sequences): latency, throughput and power."""
 
     batch: int
     tpot_s: float
@@ -107,24 +119,31 @@ class Operating:
 def operating_points(
     d: ServeDims,
     acc: Accelerator,
-    tp: int,
-    pp: int,
+    lay: ServeLayout,
     batches: np.ndarray,
     prompt: float,
     output: float,
     cal: ServeCalibration,
+    *,
+    spec: Speculation | None = None,
+    cache_hit: float = 0.0,
 ) -> list[Operating]:
-    """Steady-state continuous batching: each decode step also prefills its share of new prompts
-    (prompt/output prompt tokens per output token, chunked prefill)."""
+    """Steady-state continuous batching of `batches` concurrent sequences per replica (split over
+    its ``dp`` attention groups and ``pp`` micro-batches in flight): each decode step also
+    prefills its share of new prompts (prompt/output prompt tokens per output token, the cached
+    share skipped; chunked prefill)."""
     context = prompt + output / 2  # mean context over a sequence's life
-    st = decode_step(d, acc, tp, pp, batches, context, cal)
-    n = tp * pp
-    per_prompt_token = prefill_flop_per_token(d, prompt) / (
-        n * peak_flop_per_s(acc, d.weights) * cal.eta_prefill
-    )
-    prefill_per_step = batches * (prompt / output) * per_prompt_token
-    tpot = st.total_s + prefill_per_step
-    share = np.minimum(1.0, (st.compute_s + prefill_per_step) / tpot)
+    micro = np.asarray(batches, dtype=float) / (lay.dp * lay.pp)  # sequences stepping together per group
+    st = decode_step(d, acc, lay, micro, context, cal, spec)
+    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
+    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
+    per_prompt = (dense / (lay.tp * w) + expert / (lay.stage_devices * w) + attn / (lay.tp * bf16)) / (
+        cal.eta_prefill * prompt
+    )  # seconds per prompt token of one group (the stages in turn)
+    prefill_per_step = micro * st.tokens_per_step * (prompt / output) * per_prompt
+    step = st.total_s + prefill_per_step
+    tpot = step / st.tokens_per_step
+    share = np.minimum(1.0, (st.compute_s + prefill_per_step) / step)
     activity = cal.memory_bound_activity + (1 - cal.memory_bound_activity) * share
     tdp = acc.tdp_w or 0.0
     idle = IDLE_OF_TDP.median * tdp
@@ -133,7 +152,7 @@ def operating_points(
         Operating(
             batch=int(b),
             tpot_s=float(t),
-            tokens_per_s_per_replica=float(b / t),
+            tokens_per_s_per_replica=float(b / t),  # b sequences, each one token per t
             compute_share=float(s),
             activity=float(a),
             gpu_w=float(w),
@@ -185,9 +204,11 @@ def quality_rows(weights: str) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(f) if r["weights"] == weights]
 
 
-def _batches(limit: int) -> np.ndarray:
-    pts = sorted({1, *(2**i for i in range(0, 14) if 2**i <= limit), limit})
-    return np.asarray([p for p in pts if 1 <= p <= limit], dtype=float)
+def _batches(limit: int, step: int = 1) -> np.ndarray:
+    """Concurrencies to try, up to `limit`: powers of two and the limit, multiples of `step` (one
+    sequence per attention group and micro-batch at least)."""
+    pts = sorted({step, *(2**i * step for i in range(0, 14) if 2**i * step <= limit), limit // step * step})
+    return np.asarray([p for p in pts if step <= p <= limit], dtype=float)
 
 
 def plan_serving(
@@ -203,10 +224,14 @@ def plan_serving(
     batch: int | None = None,
     latency_target_s: float | None = None,
     calibration: ServeCalibration | None = None,
+    layout: ServeLayout | None = None,
+    speculation: Speculation | None = None,
+    cache_hit: float = 0.0,
 ) -> ServePlan:
-    """Serve `spec` on `acc`: the layout (fewest devices per replica unless `gpus` is given), the
-    batch (given, or the highest-throughput batch whose time per output token meets the target),
-    and per-token / per-query figures. Lengths in tokens, times in seconds."""
+    """Serve `spec` on `acc`: the layout (given; else the fewest devices per replica, tensor then
+    pipeline parallel, unless `gpus` is given), the batch (given, or the highest-throughput batch
+    whose time per output token meets the target), and per-token / per-query figures. Lengths in
+    tokens, times in seconds; `cache_hit` is the share of prompt tokens found in the prefix cache."""
     cal = (calibration or load_serve_calibration()).for_device(acc.name)
     d = serve_dims(spec, weights, kv)
     for name, value in (("prompt", prompt), ("output", output)):
@@ -223,6 +248,8 @@ def plan_serving(
         raise InputError("gpus", None, f"must be between 1 and 4096 for a serving plan, got {gpus}")
     if batch is not None and not 0 < batch <= 1_000_000:
         raise InputError("batch", None, f"must be between 1 and 1,000,000, got {batch}")
+    if isinstance(cache_hit, bool) or not isinstance(cache_hit, int | float) or not 0 <= cache_hit < 1:
+        raise InputError("--cache-hit", None, f"must be a share in [0, 1), got {cache_hit!r}")
     target = latency_target_s or DEFAULT_LATENCY_S
     by_precision = {p: min_devices(serve_dims(spec, p, kv), acc, ctx, cal) for p in PRECISIONS}
     need = min_devices(d, acc, ctx, cal)
@@ -237,41 +264,68 @@ def plan_serving(
         return _no_fit(
             spec, acc, d, ctx, prompt, output, gpus or 0, why, by_precision, quality, assumptions, target
         )
-    options = [n for n in DEVICE_COUNTS if n >= need and (gpus is None or gpus % n == 0)][
-        : 1 if gpus is None else None
-    ]
-    if not options:
-        raise InputError("gpus", None, f"{gpus} is not a multiple of a replica size >= {need}")
-    best = None
-    for n in options:
-        tp, pp = split(acc, n)
-        mem = memory_per_device(d, acc, tp, pp, cal)
-        max_conc = int(mem.kv_capacity // sequence_bytes_per_device(d, tp, pp, prompt + output / 2))
-        max_conc = max(1, max_conc)
-        if batch is not None:
-            pts = operating_points(
-                d, acc, tp, pp, np.asarray([min(batch, max_conc)], dtype=float), prompt, output, cal
+    if layout is not None:
+        layout.validate(d.num_experts, "--layout")
+        n = layout.devices
+        if gpus is not None and gpus % n:
+            raise InputError(
+                "--layout", None, f"dp * tp * pp = {n} devices per replica do not divide --gpus {gpus}"
             )
+        mem = memory_per_device(d, acc, layout, cal)
+        if mem.kv_capacity < sequence_bytes_per_device(d, layout, ctx):
+            why = (f"{spec.name} at {weights} with {layout.label()} leaves no room on {acc.name} for one "
+                   f"{ctx}-token sequence ({mem.weights / 2**30:,.0f} GiB of weights per device)")  # fmt: skip
+            return _no_fit(
+                spec, acc, d, ctx, prompt, output, gpus or n, why, by_precision, quality, assumptions, target
+            )
+        candidates = [layout]
+    else:
+        options = [n for n in DEVICE_COUNTS if n >= need and (gpus is None or gpus % n == 0)][
+            : 1 if gpus is None else None
+        ]
+        if not options:
+            raise InputError("gpus", None, f"{gpus} is not a multiple of a replica size >= {need}")
+        candidates = [split(acc, n) for n in options]
+    sp = speculation or Speculation()
+    if sp.draft_tokens and not sp.draft_cost:
+        sp = Speculation(draft_tokens=sp.draft_tokens, acceptance=sp.acceptance, draft_cost=1 / d.num_layers)
+    best = None
+    for lay in candidates:
+        n = lay.devices
+        mem = memory_per_device(d, acc, lay, cal)
+        max_conc = max(lay.dp * lay.pp, max_concurrency(d, mem, lay, prompt + output / 2))
+        if batch is not None:
+            pts = operating_points(d, acc, lay, np.asarray([min(batch, max_conc)], dtype=float), prompt, output,
+                                   cal, spec=sp, cache_hit=cache_hit)  # fmt: skip
             choice = pts[0]
         else:
-            pts = operating_points(d, acc, tp, pp, _batches(max_conc), prompt, output, cal)
+            pts = operating_points(d, acc, lay, _batches(max_conc, lay.dp * lay.pp), prompt, output, cal,
+                                   spec=sp, cache_hit=cache_hit)  # fmt: skip
             ok = [p for p in pts if p.tpot_s <= target]
             choice = max(ok, key=lambda p: p.tokens_per_s_per_replica) if ok else pts[0]
         per_device = choice.tokens_per_s_per_replica / n
         if best is None or per_device > best[0]:
-            best = (per_device, n, tp, pp, mem, max_conc, choice, pts)
+            best = (per_device, lay, mem, max_conc, choice, pts)
     assert best is not None
-    _, n, tp, pp, mem, max_conc, op, pts = best
-    devices = gpus or n
-    replicas = devices // n
-    layout = {"tp": tp, "pp": pp, "ep": tp if d.num_moe_layers else 1, "replicas": replicas}
-    return _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_conc, op, pts, target,
-                    by_precision, quality, assumptions, cal, batch)  # fmt: skip
+    _, lay, mem, max_conc, op, pts = best
+    devices = gpus or lay.devices
+    layout_dict = {**lay.to_dict(), "replicas": devices // lay.devices}
+    if layout is None:  # the default layout: experts tensor-parallel with the attention (vLLM)
+        layout_dict["ep"] = lay.tp if d.num_moe_layers else 1
+    if sp.draft_tokens:
+        assumptions.append({"name": "speculative decoding", "value": f"{sp.draft_tokens} draft tokens accepted at "
+                            f"{sp.acceptance:.0%}: {sp.tokens_per_step:.2f} tokens per step, drafting "
+                            f"{sp.draft_cost:.3f} of a step each", "source": "given; Leviathan et al. 2023 (expected tokens)"})  # fmt: skip
+    if cache_hit:
+        assumptions.append({"name": "prefix-cache hits", "value": f"{cache_hit:.1%} of prompt tokens skip prefill",
+                            "source": "given"})  # fmt: skip
+    return _figures(spec, acc, d, ctx, prompt, output, devices, lay, layout_dict, mem, max_conc, op, pts, target,
+                    by_precision, quality, assumptions, cal, batch, cache_hit)  # fmt: skip
 
 
-def _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_conc, op, pts, target,
-             by_precision, quality, assumptions, cal, batch) -> ServePlan:  # fmt: skip
-    tp, pp = layout["tp"], layout["pp"]
+def _figures(spec, acc, d, ctx, prompt, output, devices, lay, layout, mem, max_conc, op, pts, target,
+             by_precision, quality, assumptions, cal, batch, cache_hit) -> ServePlan:  # fmt: skip
+    n = lay.devices
     device_s_per_token = n * op.tpot_s / op.batch
     assumptions = list(assumptions)
     if batch is not None and batch > max_conc:
@@ -283,7 +337,7 @@ def _figures(spec, acc, d, ctx, prompt, output, devices, n, layout, mem, max_con
         output=output, fits=True, reason="", devices=devices, devices_per_replica=n, layout=layout,
         memory_bytes=mem.to_dict(), max_concurrency=max_conc, batch=op.batch,
         meets_latency_target=op.tpot_s <= target, latency_target_s=target,
-        ttft_s=prefill_s(d, acc, tp, pp, prompt, cal), tpot_s=op.tpot_s,
+        ttft_s=prefill_s(d, acc, lay, prompt, cal, cache_hit), tpot_s=op.tpot_s,
         tokens_per_s_per_device=op.tokens_per_s_per_replica / n,
         tokens_per_s_per_replica=op.tokens_per_s_per_replica, device_s_per_output_token=device_s_per_token,
         activity=op.activity, accelerator_w=op.gpu_w, accelerator_j_per_output_token=op.gpu_w * device_s_per_token,

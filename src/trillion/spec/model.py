@@ -68,7 +68,7 @@ def _check_types(obj: object, where: str) -> None:
     Sizes are checked by each class's own validate(); this catches a TOML ``[spec]`` or a
     programmatic caller passing ``tied_embeddings = "no"`` (truthy) or ``norm = "batchnorm"``.
     """
-    hints = _hints(type(obj))
+    hints = _hints(type(obj))  # type: ignore[arg-type]
     for f in dataclasses.fields(obj):  # type: ignore[arg-type]
         value, hint = getattr(obj, f.name), hints[f.name]
         origin = typing.get_origin(hint)
