@@ -17,8 +17,8 @@ import numpy as np
 from trillion import load_model
 from trillion.catalog.hardware import find_accelerator
 from trillion.count.dims import serve_dims
-from trillion.serve.perf import load_serve_calibration, prefill_s
 from trillion.serve.layout import ServeLayout
+from trillion.serve.perf import load_serve_calibration, prefill_s
 from trillion.serve.plan import operating_points
 
 # source, accelerator, prompt, output, concurrency, measured output tok/s (None if unpublished),

@@ -251,6 +251,23 @@ def case(rng: random.Random, arena: Arena) -> tuple[str, list[str]]:
         key = rng.choice(["dp", "tp", "pp", "cp", "ep", "mbs", "vpp", "zero", "recompute", "junk", ""])
         value = rng.choice(["0", "-1", "-8", "99999999999", "1e3", "x", "", "8.5", "2**40", n])
         extra = rng.choice(["", ",tp=8", ",pp=0", ",,", "=", ",tp", ",zero=4"])
+        if rng.random() < 0.5:  # a serving layout (attention data / expert parallel, redundant experts)
+            key = rng.choice(["dp", "tp", "pp", "ep", "redundant", "cp", "junk", ""])
+            extra = rng.choice(["", ",ep=8", ",dp=8", ",ep=48", ",redundant=32", ",tp=1", ",,"])
+            model = rng.choice(["deepseek-v3", "llama-3.1-8b", "kimi-k2"])
+            more = rng.choice([[], ["--gpus", rng.choice(["8", "24", "64", n])], ["--cache-hit", n],
+                               ["--draft-tokens", n, "--acceptance", rng.choice(["0.8", n])]])  # fmt: skip
+            return kind, [
+                "serve",
+                model,
+                "--gpu",
+                "h800",
+                "--weights",
+                "fp8",
+                "--layout",
+                f"{key}={value}{extra}",
+                *more,
+            ]
         return kind, [
             "train",
             "llama-3.1-8b",

@@ -14,8 +14,8 @@ from trillion.count.bytes import weight_bytes
 from trillion.count.dims import serve_dims
 from trillion.errors import InputError
 from trillion.serve.fit import fit_options
-from trillion.serve.perf import ServeCalibration, decode_step, load_serve_calibration
 from trillion.serve.layout import ServeLayout
+from trillion.serve.perf import ServeCalibration, decode_step, load_serve_calibration
 from trillion.serve.plan import memory_per_device, plan_serving
 
 H100, H200 = find_accelerator("h100"), find_accelerator("h200")

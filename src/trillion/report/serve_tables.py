@@ -32,7 +32,8 @@ def serve_tables(p: ServePlan, fp: ServingFootprint | None) -> list[Any]:
         t.add_row("devices", f"{p.devices} ({lay['replicas']} replica(s) of {p.devices_per_replica})")
         t.add_row(
             "layout per replica",
-            f"tp={lay['tp']} pp={lay['pp']}" + (f" dp={lay['dp']}" if lay.get("dp", 1) > 1 else "")
+            f"tp={lay['tp']} pp={lay['pp']}"
+            + (f" dp={lay['dp']}" if lay.get("dp", 1) > 1 else "")
             + (f" ep={lay['ep']}" if lay["ep"] > 1 else ""),
         )
         m = p.memory_bytes
