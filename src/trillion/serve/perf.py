@@ -252,8 +252,17 @@ def prefill_s(
     """Seconds to prefill one prompt of `prompt` tokens on an idle replica (time to first token),
     `cache_hit` of it already in the prefix cache. Attention and the dense layers run on one
     group's ``tp`` ranks, the experts on the whole stage; stages run one after another."""
-    new = prompt * (1 - cache_hit)
-    dense_flop, expert_flop, attn_flop = prefill_flop_parts(d, prompt, cache_hit)
+    return prefill_batch_s(d, acc, lay, prompt, 1, cal, cache_hit)
+
+
+def prefill_batch_s(
+    d: ServeDims, acc: Accelerator, lay: ServeLayout, prompt: int, prompts: int, cal: ServeCalibration,
+    cache_hit: float = 0.0,
+) -> float:  # fmt: skip
+    """Seconds to prefill `prompts` prompts of `prompt` tokens together on one attention group
+    (a static batch): the weights are read once, the FLOP and activations scale with the prompts."""
+    new = prompt * (1 - cache_hit) * prompts
+    dense_flop, expert_flop, attn_flop = (prompts * f for f in prefill_flop_parts(d, prompt, cache_hit))
     w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
     compute = (
         dense_flop / (lay.tp * w) + expert_flop / (lay.stage_devices * w) + attn_flop / (lay.tp * bf16)
