@@ -25,15 +25,15 @@ H200 = find_accelerator("h200")
 
 def test_serving_a_million_tokens_holds_the_attention_layers_kv_plus_the_state(all_full_attention):
     full = all_full_attention(HYBRID)
+    lay = split(H200, 2)  # one layout for both (the search could pick different ones)
     plans = {
-        name: plan_serving(spec, H200, context=MILLION, prompt=MILLION - 1000, output=1000)
+        name: plan_serving(spec, H200, context=MILLION, prompt=MILLION - 1000, output=1000, layout=lay)
         for name, spec in (("hybrid", HYBRID), ("full", full))
     }
     hybrid, twin = plans["hybrid"], plans["full"]
-    assert hybrid.fits and twin.fits and hybrid.devices_per_replica == twin.devices_per_replica
+    assert hybrid.fits and twin.fits and hybrid.devices_per_replica == twin.devices_per_replica == 2
     # the plan's concurrency is its KV room over one sequence's bytes, which are the count's
     d = serve_dims(HYBRID)
-    lay = split(H200, hybrid.devices_per_replica)
     assert d.sequence_bytes(MILLION) == sequence_bytes(HYBRID, MILLION)
     per_seq = sequence_bytes_per_device(d, lay, MILLION - 1000 + 500)
     assert hybrid.max_concurrency == int(hybrid.memory_bytes["kv_capacity"] // per_seq)

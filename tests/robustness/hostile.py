@@ -224,7 +224,8 @@ def case(rng: random.Random, arena: Arena) -> tuple[str, list[str]]:
             ["fit", "llama-3.1-8b", "--on", f"{n}xh100"], ["afford", "--budget", n + "$", "--gpu", "h100"],
             ["afford", "--budget", "1M$", "--gpus", n, "--gpu", "h100"],
             ["scaling", "forecast", "--fit", str(arena.fits["negative"]), "--flop", n],
-            ["report", "llama-3.1-8b", "--gpus", n, "--html", ""],
+            ["report", "llama-3.1-8b", "--gpus", n, "--html", ""], ["serve", "llama-3.1-8b", "--qps", n],
+            ["serve", "deepseek-v3", "--gpu", "h800", "--weights", "fp8", "--cache-hit", n],
         ])  # fmt: skip
     if kind == "file-digits" or kind == "file-depth" or kind == "file-size":
         key = {"file-digits": "digits", "file-depth": "deep"}.get(kind)

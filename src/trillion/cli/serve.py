@@ -51,6 +51,17 @@ def _share(text: str, flag: str, *, upper_open: bool = False) -> float:
     return v
 
 
+def _rate(text: str) -> float:
+    from trillion.units import parse_quantity
+
+    v = parse_quantity(text, "number", "--qps")
+    if not 0 < v <= 1e6:
+        raise InputError(
+            "--qps", None, f"must be a positive rate up to 1e6 requests per second, got {text[:40]!r}"
+        )
+    return v
+
+
 def _speculation(draft_tokens: str, acceptance: str | None) -> Any:
     from trillion.serve.perf import Speculation
 
@@ -111,6 +122,13 @@ def serve(
     acceptance: Annotated[
         str | None, Opt(help="Speculative decoding: chance each draft token is accepted, in [0, 1].")
     ] = None,
+    qps: Annotated[
+        str | None,
+        Opt(
+            help="Requests per second to serve: latency percentiles under that load (and, without --gpus, "
+            "the fleet that carries it within the latency target)."
+        ),
+    ] = None,
     region: RegionOpt = "World",
     pue: PueOpt = None,
     price: PriceOpt = None,
@@ -150,6 +168,7 @@ def serve(
         layout=lay,
         speculation=speculation,
         cache_hit=hit,
+        qps=_rate(qps) if qps is not None else None,
     )
     fp = footprint_of_serving(plan, acc, **fkw) if plan.fits else None
     if as_json:

@@ -45,6 +45,15 @@ def serve_tables(p: ServePlan, fp: ServingFootprint | None) -> list[Any]:
         ok = "" if p.meets_latency_target else f" (misses the {p.latency_target_s * 1e3:.0f} ms target)"
         t.add_row("time per output token", f"{p.tpot_s * 1e3:,.1f} ms{ok}")
         t.add_row("output tokens/s per device", f"{p.tokens_per_s_per_device:,.0f}")
+        if p.load:
+            ld = p.load
+            pct = lambda x: " / ".join(f"{x[k] * 1e3:,.0f}" for k in ("p50", "p90", "p99")) if x else "-"  # noqa: E731
+            state = "stable" if ld["stable"] else "UNSTABLE: the load exceeds capacity"
+            each = ld["qps_total"] / ld["replicas"]
+            t.add_row(f"under {ld['qps_total']:g} requests/s", f"{ld['replicas']} replica(s), {each:.3g}/s each, "
+                      f"{ld['utilisation']:.0%} of {ld['capacity_qps_per_replica']:.3g}/s capacity ({state})")  # fmt: skip
+            t.add_row("  TTFT p50 / p90 / p99 (ms)", pct(ld["ttft_s"]))
+            t.add_row("  TPOT p50 / p90 / p99 (ms)", pct(ld["tpot_s"]))
     if fp is not None:
         f = fp.to_dict()
         e = f["energy_j_per_output_token"]

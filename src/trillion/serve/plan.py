@@ -28,6 +28,7 @@ from trillion.serve.layout import ServeLayout
 from trillion.serve.perf import (
     ServeCalibration,
     Speculation,
+    all_to_all_s,
     decode_step,
     load_serve_calibration,
     peak_flop_per_s,
@@ -116,6 +117,25 @@ class Operating:
     gpu_w: float
 
 
+def prefill_s_per_token(
+    d: ServeDims, acc: Accelerator, lay: ServeLayout, prompt: float, cal: ServeCalibration, cache_hit: float = 0.0
+) -> float:  # fmt: skip
+    """Seconds of one attention group per prompt token (the stages in turn, cached tokens free):
+    its compute, and with ep > 1 its tokens' dispatch and combine (the all-to-all grows with the
+    tokens; tensor-parallel all-reduces stay inside the fitted prefill efficiency, as calibrated)."""
+    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
+    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
+    flop_s = dense / (lay.tp * w) + expert / (lay.stage_devices * w) + attn / (lay.tp * bf16)
+    compute = flop_s / (cal.eta_prefill * prompt)
+    if lay.ep <= 1:
+        return compute
+    new = max(1.0, prompt * (1 - cache_hit))
+    per_layer = float(np.asarray(all_to_all_s(new, d, lay, acc, cal))) - float(
+        np.asarray(all_to_all_s(0.0, d, lay, acc, cal))
+    )
+    return compute + d.num_moe_layers * per_layer * (1 - cal.overlap) / prompt
+
+
 def operating_points(
     d: ServeDims,
     acc: Accelerator,
@@ -135,11 +155,7 @@ def operating_points(
     context = prompt + output / 2  # mean context over a sequence's life
     micro = np.asarray(batches, dtype=float) / (lay.dp * lay.pp)  # sequences stepping together per group
     st = decode_step(d, acc, lay, micro, context, cal, spec)
-    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
-    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
-    per_prompt = (dense / (lay.tp * w) + expert / (lay.stage_devices * w) + attn / (lay.tp * bf16)) / (
-        cal.eta_prefill * prompt
-    )  # seconds per prompt token of one group (the stages in turn)
+    per_prompt = prefill_s_per_token(d, acc, lay, prompt, cal, cache_hit)
     prefill_per_step = micro * st.tokens_per_step * (prompt / output) * per_prompt
     step = st.total_s + prefill_per_step
     tpot = step / st.tokens_per_step
@@ -192,6 +208,7 @@ class ServePlan:
     min_devices_by_precision: dict[str, int | None]
     quality: list[dict[str, str]]
     assumptions: list[dict[str, str]] = field(default_factory=list)
+    load: dict[str, Any] | None = None  # latency under an arrival rate (`--qps`), per replica
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -227,11 +244,15 @@ def plan_serving(
     layout: ServeLayout | None = None,
     speculation: Speculation | None = None,
     cache_hit: float = 0.0,
+    qps: float | None = None,
 ) -> ServePlan:
     """Serve `spec` on `acc`: the layout (given; else the fewest devices per replica, tensor then
     pipeline parallel, unless `gpus` is given), the batch (given, or the highest-throughput batch
     whose time per output token meets the target), and per-token / per-query figures. Lengths in
-    tokens, times in seconds; `cache_hit` is the share of prompt tokens found in the prefix cache."""
+    tokens, times in seconds; `cache_hit` is the share of prompt tokens found in the prefix cache.
+    With `qps` (requests per second over the whole deployment) the latencies under that load come
+    from `simulate_load`; without `gpus` the fleet is then sized: the fewest replicas that carry
+    the load with p90 time per output token within the target."""
     cal = (calibration or load_serve_calibration()).for_device(acc.name)
     d = serve_dims(spec, weights, kv)
     for name, value in (("prompt", prompt), ("output", output)):
@@ -250,6 +271,8 @@ def plan_serving(
         raise InputError("batch", None, f"must be between 1 and 1,000,000, got {batch}")
     if isinstance(cache_hit, bool) or not isinstance(cache_hit, int | float) or not 0 <= cache_hit < 1:
         raise InputError("--cache-hit", None, f"must be a share in [0, 1), got {cache_hit!r}")
+    if qps is not None and (isinstance(qps, bool) or not isinstance(qps, int | float) or not 0 < qps <= 1e6):
+        raise InputError("--qps", None, f"must be a positive rate up to 1e6 requests per second, got {qps!r}")
     target = latency_target_s or DEFAULT_LATENCY_S
     by_precision = {p: min_devices(serve_dims(spec, p, kv), acc, ctx, cal) for p in PRECISIONS}
     need = min_devices(d, acc, ctx, cal)
@@ -286,13 +309,22 @@ def plan_serving(
         if not options:
             raise InputError("gpus", None, f"{gpus} is not a multiple of a replica size >= {need}")
         candidates = [split(acc, n) for n in options]
+        if d.num_moe_layers:  # expert parallel with attention data parallel groups (SGLang, DeepSeek)
+            for n in options:
+                for tp in (1, 8):
+                    if n > tp and n % tp == 0 and (-d.num_experts) % n <= d.num_experts // 8:
+                        candidates.append(
+                            ServeLayout(tp=tp, dp=n // tp, ep=n, redundant=(-d.num_experts) % n)
+                        )
     sp = speculation or Speculation()
     if sp.draft_tokens and not sp.draft_cost:
         sp = Speculation(draft_tokens=sp.draft_tokens, acceptance=sp.acceptance, draft_cost=1 / d.num_layers)
-    best = None
+    best, tried = None, []
     for lay in candidates:
         n = lay.devices
         mem = memory_per_device(d, acc, lay, cal)
+        if mem.kv_capacity < sequence_bytes_per_device(d, lay, ctx):
+            continue  # attention copied on every group leaves no room here
         max_conc = max(lay.dp * lay.pp, max_concurrency(d, mem, lay, prompt + output / 2))
         if batch is not None:
             pts = operating_points(d, acc, lay, np.asarray([min(batch, max_conc)], dtype=float), prompt, output,
@@ -304,13 +336,20 @@ def plan_serving(
             ok = [p for p in pts if p.tpot_s <= target]
             choice = max(ok, key=lambda p: p.tokens_per_s_per_replica) if ok else pts[0]
         per_device = choice.tokens_per_s_per_replica / n
+        tried.append((lay, per_device, choice.tpot_s <= target))
         if best is None or per_device > best[0]:
             best = (per_device, lay, mem, max_conc, choice, pts)
     assert best is not None
     _, lay, mem, max_conc, op, pts = best
+    if len(tried) > 1:
+        shown = "; ".join(f"{c.label()}: {t:,.0f}{'' if meets else ' (misses the target)'}" for c, t, meets in
+                          sorted(tried, key=lambda x: -x[1])[:6])  # fmt: skip
+        assumptions.append({"name": "layout", "value": f"{lay.label()}, the most output tokens/s per device "
+                            f"within the latency target of {len(tried)} layouts tried ({shown})",
+                            "source": "trillion's layout search"})  # fmt: skip
     devices = gpus or lay.devices
     layout_dict = {**lay.to_dict(), "replicas": devices // lay.devices}
-    if layout is None:  # the default layout: experts tensor-parallel with the attention (vLLM)
+    if layout is None and lay.dp == 1:  # tensor x pipeline: experts tensor-parallel with attention (vLLM)
         layout_dict["ep"] = lay.tp if d.num_moe_layers else 1
     if sp.draft_tokens:
         assumptions.append({"name": "speculative decoding", "value": f"{sp.draft_tokens} draft tokens accepted at "
@@ -319,8 +358,51 @@ def plan_serving(
     if cache_hit:
         assumptions.append({"name": "prefix-cache hits", "value": f"{cache_hit:.1%} of prompt tokens skip prefill",
                             "source": "given"})  # fmt: skip
-    return _figures(spec, acc, d, ctx, prompt, output, devices, lay, layout_dict, mem, max_conc, op, pts, target,
+    plan = _figures(spec, acc, d, ctx, prompt, output, devices, lay, layout_dict, mem, max_conc, op, pts, target,
                     by_precision, quality, assumptions, cal, batch, cache_hit)  # fmt: skip
+    if qps is None:
+        return plan
+    return _under_load(plan, d, acc, lay, cal, sp, cache_hit, qps, sized=gpus is None)
+
+
+def _under_load(plan: ServePlan, d, acc, lay, cal, sp, cache_hit, qps, *, sized: bool) -> ServePlan:
+    """`plan` with latency percentiles at `qps`; the fleet sized when no device count was given."""
+    from dataclasses import replace
+
+    from trillion.serve.load import simulate_load
+
+    # one attention group with its share of the arrivals: the dp groups of a replica step together
+    # (every MoE layer exchanges tokens) and are alike, so one stands for all (mean field)
+    cap = max(1, plan.batch // lay.dp)  # the engine's max_num_seqs per group: the batch chosen for the target
+    batches = np.arange(0, cap + 1, dtype=float)
+    steps = decode_step(d, acc, lay, batches / lay.pp, plan.prompt + plan.output / 2, cal, sp).total_s
+    per_token = prefill_s_per_token(d, acc, lay, plan.prompt, cal, cache_hit)
+
+    def run(replicas: int, requests: int = 2000):
+        return simulate_load(steps, per_token, plan.prompt, plan.output, qps / (replicas * lay.dp),
+                             tokens_per_step=sp.tokens_per_step, requests=requests)  # fmt: skip
+
+    def ok(r) -> bool:
+        return r.stable and r.tpot_s.get("p90", float("inf")) <= plan.latency_target_s * 1.05
+
+    replicas = plan.layout["replicas"]
+    if sized:
+        most = max(1, 4096 // lay.devices)
+        lo, hi = 1, 1
+        while hi < most and not ok(run(hi, 1000)):
+            lo, hi = hi + 1, min(most, hi * 2)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if ok(run(mid, 1000)) else (mid + 1, hi)
+        replicas = hi
+    result = run(replicas)
+    load = {**result.to_dict(), "qps_total": qps, "replicas": replicas, "meets_target": ok(result),
+            "capacity_qps_per_replica": result.capacity_qps * lay.dp,
+            "method": "discrete-event simulation of continuous batching per replica (trillion.serve.load), "
+                      "Poisson arrivals, chunked prefill of 8,192 tokens per step, max_num_seqs = the chosen batch; "
+                      "with dp > 1 one attention group at 1/dp of the replica's arrivals"}  # fmt: skip
+    devices = replicas * lay.devices
+    return replace(plan, load=load, devices=devices, layout={**plan.layout, "replicas": replicas})
 
 
 def _figures(spec, acc, d, ctx, prompt, output, devices, lay, layout, mem, max_conc, op, pts, target,
