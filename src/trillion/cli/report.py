@@ -87,6 +87,8 @@ def report(
         for col in (
             "weights",
             "minimum devices",
+            "deployment assumed",
+            "requests/s per replica",
             "output tokens/s per device",
             "Wh per query",
             "USD per 1M tokens",
@@ -94,7 +96,8 @@ def report(
             st.add_column(col, justify="right")
         for s in serving:
             cost = s.get("cost_usd_per_million_tokens")
-            st.add_row(s["weights"], fmt(s["min_devices"]), fmt(s["tokens_per_s_per_device"]),
+            st.add_row(s["weights"], fmt(s["min_devices"]), fmt(s["layout"]), fmt(s["requests_per_s_per_replica"]),
+                       fmt(s["tokens_per_s_per_device"]),
                        fmt(s["energy_wh_per_query"]), fmt(cost) if cost else "no shipped price")  # fmt: skip
         console.print(st)
     if html:

@@ -233,7 +233,13 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
         }
         if sp.fits:
             sweeps[w] = sp.sweep
+            lay = sp.layout
+            label = f"{sp.devices_per_replica} x {serve_acc.name}: " + ",".join(
+                f"{k}={lay[k]}" for k in ("tp", "pp", "dp", "ep") if lay.get(k, 1) > 1
+            )
             row.update(
+                layout=estimated(label.rstrip(": ") if label.endswith(": ") else label, "", how_s),
+                requests_per_s_per_replica=estimated(sp.tokens_per_s_per_replica / SERVE_OUTPUT, "requests/s", how_s),
                 tokens_per_s_per_device=estimated(sp.tokens_per_s_per_device, "tokens/s", how_s),
                 energy_wh_per_query=estimated(sfp["energy_wh_per_query"]["p50"], "Wh (facility)", how_s),
                 cost_usd_per_million_tokens=estimated(sfp["cost_usd_per_million_tokens"]["p50"], "USD", how_s)

@@ -78,8 +78,8 @@ on <span class="badge est">amber</span> estimated by trillion (how, given). Gene
 <div class="chart">{{ r.footprint.chart_svg|safe }}</div>{% endif %}
 <h2>Scaling</h2><table><tr><th>quantity</th><th>value</th><th>unit</th><th>method</th></tr>{{ rows(r.scaling) }}</table>
 <div class="chart">{{ r.scaling.chart_svg|safe }}</div>
-<h2>Serving economics per precision</h2><table><tr><th>weights</th><th>minimum devices</th><th>tokens/s per device</th><th>Wh per query</th><th>USD per 1M tokens</th><th>method</th></tr>
-{% for s in r.serving %}<tr class="est"><td>{{ s.weights }}</td><td>{{ s.min_devices|fmt }}</td><td>{{ s.tokens_per_s_per_device|fmt }}</td><td>{{ s.energy_wh_per_query|fmt }}</td><td>{{ s.cost_usd_per_million_tokens|fmt if s.cost_usd_per_million_tokens else 'no shipped price' }}</td><td class="src">{{ s.min_devices|prov }}</td></tr>{% endfor %}</table>
+<h2>Serving economics per precision</h2><table><tr><th>weights</th><th>minimum devices</th><th>deployment assumed</th><th>requests/s per replica</th><th>tokens/s per device</th><th>Wh per query</th><th>USD per 1M tokens</th><th>method</th></tr>
+{% for s in r.serving %}<tr class="est"><td>{{ s.weights }}</td><td>{{ s.min_devices|fmt }}</td><td>{{ s.layout|fmt }}</td><td>{{ s.requests_per_s_per_replica|fmt }}</td><td>{{ s.tokens_per_s_per_device|fmt }}</td><td>{{ s.energy_wh_per_query|fmt }}</td><td>{{ s.cost_usd_per_million_tokens|fmt if s.cost_usd_per_million_tokens else 'no shipped price' }}</td><td class="src">{{ s.min_devices|prov }}</td></tr>{% endfor %}</table>
 {% if r.serving_chart_svg %}<div class="chart">{{ r.serving_chart_svg|safe }}</div>{% endif %}
 {% if r.benchmarks %}<h2>Published benchmark scores</h2><table><tr><th>benchmark</th><th>score</th><th>protocol</th><th>status</th><th>source</th></tr>
 {% for b in r.benchmarks %}<tr class="pub"><td>{{ b.benchmark }}</td><td>{{ b.score.value }}</td><td>{{ b.protocol }}</td><td>{{ b.status }}</td><td class="src">{{ b.score.source }}</td></tr>{% endfor %}</table>{% endif %}
