@@ -122,6 +122,13 @@ def serve(
     acceptance: Annotated[
         str | None, Opt(help="Speculative decoding: chance each draft token is accepted, in [0, 1].")
     ] = None,
+    disaggregate: Annotated[
+        str | None,
+        Opt(
+            help="Separate prefill and decode pools, e.g. prefill=32,decode=144 (devices each; --layout then "
+            "sets the decode pool's layout)."
+        ),
+    ] = None,
     qps: Annotated[
         str | None,
         Opt(
@@ -136,10 +143,8 @@ def serve(
 ) -> None:
     """Serving plan: memory, minimum hardware, layout, batch, TTFT/TPOT, throughput, energy, carbon, cost."""
     from trillion.catalog.hardware import find_accelerator
-    from trillion.footprint.of_serve import footprint_of_serving
     from trillion.serve.layout import parse_serve_layout
     from trillion.serve.perf import load_serve_calibration
-    from trillion.serve.plan import plan_serving
     from trillion.units import parse_context_len, parse_quantity
 
     target = parse_quantity(latency_target, "second", "--latency-target")
@@ -153,10 +158,45 @@ def serve(
     lay = parse_serve_layout(layout) if layout is not None else None
     spec, _ = resolve_model(name)
     acc = find_accelerator(gpu)
-    plan = plan_serving(
+    n_gpus = positive_count(gpus, "--gpus") if gpus is not None else None
+    if disaggregate is not None:
+        from trillion.serve.disagg import parse_disaggregate, plan_disaggregated
+
+        pre, dec = parse_disaggregate(disaggregate)
+        if n_gpus is not None and n_gpus != pre + dec:
+            raise InputError(
+                "--gpus", None, f"{n_gpus} is not prefill + decode = {pre + dec} of --disaggregate"
+            )
+        if qps is not None:
+            raise InputError(
+                "--qps",
+                None,
+                "the load model does not cover disaggregated pools yet; drop --qps or --disaggregate",
+            )
+        plan = plan_disaggregated(
+            spec, acc, prefill_devices=pre, decode_devices=dec, weights=weights, kv=kv,
+            context=parse_context_len(context, "--context") if context else None,
+            prompt=parse_context_len(prompt, "--prompt"), output=parse_context_len(output, "--output"),
+            cache_hit=hit, calibration=load_serve_calibration(calibration) if calibration else None,
+            batch=positive_count(batch, "--batch") if batch is not None else None, latency_target_s=target,
+            layout=lay, speculation=speculation,
+        )  # fmt: skip
+    else:
+        plan = _plan(spec, acc, n_gpus, weights, kv, context, prompt, output, batch, target, calibration, lay,
+                     speculation, hit, qps)  # fmt: skip
+    _print_plan(plan, acc, fkw, as_json)
+
+
+def _plan(spec, acc, n_gpus, weights, kv, context, prompt, output, batch, target, calibration, lay, speculation,
+          hit, qps):  # fmt: skip
+    from trillion.serve.perf import load_serve_calibration
+    from trillion.serve.plan import plan_serving
+    from trillion.units import parse_context_len
+
+    return plan_serving(
         spec,
         acc,
-        gpus=positive_count(gpus, "--gpus") if gpus is not None else None,
+        gpus=n_gpus,
         weights=weights,
         kv=kv,
         context=parse_context_len(context, "--context") if context else None,
@@ -170,6 +210,11 @@ def serve(
         cache_hit=hit,
         qps=_rate(qps) if qps is not None else None,
     )
+
+
+def _print_plan(plan: Any, acc: Any, fkw: dict[str, Any], as_json: bool) -> None:
+    from trillion.footprint.of_serve import footprint_of_serving
+
     fp = footprint_of_serving(plan, acc, **fkw) if plan.fits else None
     if as_json:
         data = {**plan.to_dict(), **(fp.to_dict() if fp else EMPTY_FOOTPRINT)}

@@ -29,7 +29,8 @@ def serve_tables(p: ServePlan, fp: ServingFootprint | None) -> list[Any]:
         t.add_row("fits", f"NO: {p.reason}")
     else:
         lay = p.layout
-        t.add_row("devices", f"{p.devices} ({lay['replicas']} replica(s) of {p.devices_per_replica})")
+        pools = f"prefill {p.disaggregated['prefill_devices']} + decode: " if p.disaggregated else ""
+        t.add_row("devices", f"{p.devices} ({pools}{lay['replicas']} replica(s) of {p.devices_per_replica})")
         t.add_row(
             "layout per replica",
             f"tp={lay['tp']} pp={lay['pp']}"
@@ -45,6 +46,18 @@ def serve_tables(p: ServePlan, fp: ServingFootprint | None) -> list[Any]:
         ok = "" if p.meets_latency_target else f" (misses the {p.latency_target_s * 1e3:.0f} ms target)"
         t.add_row("time per output token", f"{p.tpot_s * 1e3:,.1f} ms{ok}")
         t.add_row("output tokens/s per device", f"{p.tokens_per_s_per_device:,.0f}")
+        if p.disaggregated:
+            g = p.disaggregated
+            t.add_row("disaggregated: prefill pool", f"{g['prefill_devices']} devices ({g['prefill_layout']}), "
+                      f"{g['prefill_requests_per_s']:,.1f} requests/s")  # fmt: skip
+            t.add_row("disaggregated: decode pool", f"{g['decode_devices']} devices (layout above), "
+                      f"{g['decode_requests_per_s']:,.1f} requests/s")  # fmt: skip
+            t.add_row("  sustained (the slower pool)", f"{g['requests_per_s']:,.1f} requests/s ({g['bottleneck']} bound; "
+                      f"balanced at ~{g['balanced_prefill_devices']:,.0f} prefill devices)")  # fmt: skip
+            t.add_row(
+                "  KV transfer per request",
+                f"{g['kv_transfer_s'] * 1e3:,.1f} ms ({format_bytes(g['kv_bytes_per_request'])})",
+            )
         if p.load:
             ld = p.load
             pct = lambda x: " / ".join(f"{x[k] * 1e3:,.0f}" for k in ("p50", "p90", "p99")) if x else "-"  # noqa: E731

@@ -147,16 +147,18 @@ def operating_points(
     *,
     spec: Speculation | None = None,
     cache_hit: float = 0.0,
+    decode_only: bool = False,
 ) -> list[Operating]:
     """Steady-state continuous batching of `batches` concurrent sequences per replica (split over
     its ``dp`` attention groups and ``pp`` micro-batches in flight): each decode step also
     prefills its share of new prompts (prompt/output prompt tokens per output token, the cached
-    share skipped; chunked prefill)."""
+    share skipped; chunked prefill) unless `decode_only` (a decode pool of a disaggregated
+    deployment: prompts arrive prefilled, their KV transferred)."""
     context = prompt + output / 2  # mean context over a sequence's life
     micro = np.asarray(batches, dtype=float) / (lay.dp * lay.pp)  # sequences stepping together per group
     st = decode_step(d, acc, lay, micro, context, cal, spec)
     per_prompt = prefill_s_per_token(d, acc, lay, prompt, cal, cache_hit)
-    prefill_per_step = micro * st.tokens_per_step * (prompt / output) * per_prompt
+    prefill_per_step = 0.0 if decode_only else micro * st.tokens_per_step * (prompt / output) * per_prompt
     step = st.total_s + prefill_per_step
     tpot = step / st.tokens_per_step
     share = np.minimum(1.0, (st.compute_s + prefill_per_step) / step)
@@ -209,6 +211,7 @@ class ServePlan:
     quality: list[dict[str, str]]
     assumptions: list[dict[str, str]] = field(default_factory=list)
     load: dict[str, Any] | None = None  # latency under an arrival rate (`--qps`), per replica
+    disaggregated: dict[str, Any] | None = None  # the prefill and decode pools (`plan_disaggregated`)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -245,6 +248,7 @@ def plan_serving(
     speculation: Speculation | None = None,
     cache_hit: float = 0.0,
     qps: float | None = None,
+    decode_only: bool = False,
 ) -> ServePlan:
     """Serve `spec` on `acc`: the layout (given; else the fewest devices per replica, tensor then
     pipeline parallel, unless `gpus` is given), the batch (given, or the highest-throughput batch
@@ -328,11 +332,11 @@ def plan_serving(
         max_conc = max(lay.dp * lay.pp, max_concurrency(d, mem, lay, prompt + output / 2))
         if batch is not None:
             pts = operating_points(d, acc, lay, np.asarray([min(batch, max_conc)], dtype=float), prompt, output,
-                                   cal, spec=sp, cache_hit=cache_hit)  # fmt: skip
+                                   cal, spec=sp, cache_hit=cache_hit, decode_only=decode_only)  # fmt: skip
             choice = pts[0]
         else:
             pts = operating_points(d, acc, lay, _batches(max_conc, lay.dp * lay.pp), prompt, output, cal,
-                                   spec=sp, cache_hit=cache_hit)  # fmt: skip
+                                   spec=sp, cache_hit=cache_hit, decode_only=decode_only)  # fmt: skip
             ok = [p for p in pts if p.tpot_s <= target]
             choice = max(ok, key=lambda p: p.tokens_per_s_per_replica) if ok else pts[0]
         per_device = choice.tokens_per_s_per_replica / n
