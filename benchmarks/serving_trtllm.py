@@ -34,6 +34,7 @@ import numpy as np
 from trillion.catalog.hardware import find_accelerator
 from trillion.catalog.resolve import load_model
 from trillion.count.dims import serve_dims
+from trillion.errors import InputError
 from trillion.serve.layout import ServeLayout
 from trillion.serve.perf import (
     ServeCalibration,
@@ -89,9 +90,12 @@ def rows() -> list[dict]:
 
 def predict(r: dict, cal: ServeCalibration) -> float | None:
     """The row's metric as trillion predicts it from the published set-up (None: not modelled)."""
-    if r["expressible"] == "no" or r["metric"] == "ttft_ms_mean":
+    if r["metric"] == "ttft_ms_mean":
         return None
-    acc = find_accelerator(r["trillion_gpu"])
+    try:  # the file's `expressible` column predates L40S and RTX PRO 6000 in the catalog
+        acc = find_accelerator(r["trillion_gpu"])
+    except InputError:
+        return None
     c = cal.for_device(acc.name)
     d = _dims(r["trillion_model"], _precision(r["weights"]), _precision(r["kv"]))
     prompt, output = int(float(r["input_tokens"])), max(1, round(float(r["output_tokens"] or 1)))

@@ -20,6 +20,8 @@ ROWS = [
     ("co2e_t", "training CO2e (t, location-based)"),
     ("cost_usd", "training cost (USD)"),
     ("serve_min_devices_fp8", "fp8 serving: minimum H200s"),
+    ("serve_layout_fp8", "fp8 serving: deployment assumed"),
+    ("serve_tokens_per_s_fp8", "fp8 serving: output tokens/s per device"),
     ("serve_wh_per_query", "fp8 serving: Wh per query (1000 in / 500 out)"),
     ("MMLU", "MMLU (%)"),
     ("GPQA", "GPQA / GPQA-Diamond (%)"),
@@ -63,6 +65,8 @@ def model_row(name: str, region: str = "World") -> dict[str, Any]:
     if fp8:
         figs["serve_min_devices_fp8"] = fp8["min_devices"]
         figs["serve_wh_per_query"] = fp8.get("energy_wh_per_query")
+        figs["serve_layout_fp8"] = fp8.get("layout")
+        figs["serve_tokens_per_s_fp8"] = fp8.get("tokens_per_s_per_device")
     cost, mmlu = figs.get("cost_usd"), figs.get("MMLU")
     if cost and mmlu:
         how = f"training cost ({'published' if cost.get('source') else 'estimated'}) over the MMLU score (reported)"
