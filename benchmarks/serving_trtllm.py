@@ -193,7 +193,7 @@ def main(argv: list[str]) -> int:
               f"{_median(inside[i] for i in sel)}; leave-one-source-out {_median(loso[i] for i in sel)}")  # fmt: skip
     refused = [r["row_id"] for r in rs if inside[r["row_id"]] is None]
     print(
-        f"not predicted: {len(refused)} rows ({', '.join(refused)}): GPUs not in the catalog or TTFT under load"
+        f"not predicted: {len(refused)} rows ({', '.join(refused)}): TTFT under load (no arrival rate in the file) or a GPU not in the catalog"
     )
     print("fitted constants: " + ", ".join(f"{n}={getattr(full, n):.4g}" for n in FIT)
           + "; at a bound: " + (", ".join(n for n in FIT if min(abs(getattr(full, n) - b) for b in FIT[n]) < 1e-3 * (FIT[n][1] - FIT[n][0])) or "none"))  # fmt: skip
