@@ -169,3 +169,57 @@ def test_expert_parallel_on_a_dense_model_is_refused(capsys):
 def test_parse_serve_layout_defaults():
     assert parse_serve_layout("tp=8") == ServeLayout(tp=8)
     assert parse_serve_layout(" dp=4 , ep=4 ").devices == 4
+
+
+# regressions found by a review of the layouts
+
+
+def test_the_search_prefers_a_layout_that_meets_the_target():
+    p = plan_serving(
+        load_model("deepseek-v3"), find_accelerator("h200"), gpus=64, weights="fp8", latency_target_s=0.010
+    )
+    assert p.meets_latency_target  # some layout meets 10 ms; the fastest-per-device one does not
+
+
+def test_a_layout_with_fewer_sequences_than_micro_batches_is_refused_not_inflated():
+    p = plan_serving(
+        load_model("llama-3.1-405b"), H100, layout=ServeLayout(pp=16), prompt=127000, output=1000
+    )
+    assert not p.fits and "fewer than its 16 groups x micro-batches" in p.reason
+
+
+def test_one_sequence_is_never_faster_on_more_stages_or_groups():
+    one = plan_serving(load_model("llama-3.1-8b"), H100, batch=1, prompt=100_000, output=500).tpot_s
+    for lay in (ServeLayout(pp=4), ServeLayout(pp=8)):
+        assert (
+            plan_serving(
+                load_model("llama-3.1-8b"), H100, batch=1, prompt=100_000, output=500, layout=lay
+            ).tpot_s
+            >= one
+        )
+    moe = load_model("qwen3-30b-a3b")
+    assert (plan_serving(moe, H100, batch=1, prompt=39_000, layout=ServeLayout(dp=8, ep=8)).tpot_s
+            >= 0.99 * plan_serving(moe, H100, batch=1, prompt=39_000, layout=ServeLayout()).tpot_s)  # fmt: skip
+
+
+def test_dsa_reads_its_top_k_but_keeps_the_whole_cache():
+    v32, v3 = (
+        serve_dims(load_model("deepseek-v3.2"), "fp8", "bf16"),
+        serve_dims(load_model("deepseek-v3"), "fp8", "bf16"),
+    )
+    assert v32.kv_bytes(131072) == v3.kv_bytes(131072)  # the cache holds every token
+    assert float(v32.read_tokens(131072)) == 61 * 2048 < float(v3.read_tokens(131072))
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["llama-3.1-8b", "--layout", "tp=4096,pp=4096"], "--layout: dp * tp * pp = 16,777,216 devices"),
+        (["deepseek-v3", "--draft-tokens", "2", "--acceptance="], "--acceptance"),
+        (["deepseek-v3", "--gpus", "1", "--layout", "dp=3,ep=3"], "--layout: ep: ep=3 does not divide"),
+    ],
+)
+def test_more_bad_layout_input(capsys, argv, needle):
+    assert main(["serve", *argv, "--gpu", "h800", "--weights", "fp8"]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1

@@ -76,3 +76,17 @@ def test_bad_qps_is_one_line_exit_2(capsys, qps):
     assert main(["serve", "llama-3.1-8b", "--qps", qps]) == 2
     err = capsys.readouterr().err
     assert "--qps" in err and err.count("\n") == 1
+
+
+def test_a_sized_fleet_keeps_headroom_and_bounded_queues():
+    p = plan_serving(load_model("llama-3.1-70b"), find_accelerator("h100"), qps=30.0, weights="fp8")
+    load = p.load
+    assert load["meets_target"] and load["utilisation"] <= 0.85
+    assert load["ttft_s"]["p90"] <= 4 * p.ttft_s + 0.5
+
+
+def test_cache_hits_shorten_ttft_under_load():
+    spec, acc = load_model("llama-3.1-70b"), find_accelerator("h100")
+    cold = plan_serving(spec, acc, qps=8.0, gpus=8, weights="fp8", prompt=8000).load
+    warm = plan_serving(spec, acc, qps=8.0, gpus=8, weights="fp8", prompt=8000, cache_hit=0.9).load
+    assert warm["ttft_s"]["p50"] < cold["ttft_s"]["p50"]

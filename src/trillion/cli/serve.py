@@ -75,7 +75,7 @@ def _speculation(draft_tokens: str, acceptance: str | None) -> Any:
     if acceptance is not None and not k:
         raise InputError("--acceptance", None, "applies to speculative decoding: give --draft-tokens too")
     return Speculation(
-        draft_tokens=k, acceptance=_share(acceptance, "--acceptance") if k and acceptance else 0.0
+        draft_tokens=k, acceptance=_share(acceptance, "--acceptance") if k and acceptance is not None else 0.0
     )
 
 

@@ -64,6 +64,7 @@ class ModelDims:
     # layer kinds (hybrid, windowed, chunked and sparse-attention stacks; a uniform stack has one
     # full-attention mixer per layer, no cap and no recurrent state)
     attention_caps: tuple[tuple[int | None, int], ...] = ()  # (window/chunk/top-k cap or None, mixers)
+    storage_caps: tuple[tuple[int | None, int], ...] = ()  # the same without top-k: what the cache keeps
     recurrent_flop_per_token: int = 0  # state updates and convolutions, all layers
     state_elements: int = 0  # recurrent state of one sequence, all layers
     indexer_flop_per_ctx_token: int = 0  # DeepSeek sparse attention's indexer, per mixer per token of context
@@ -102,10 +103,19 @@ class ModelDims:
 
     def cached_tokens(self, context) -> Any:
         """Layer-tokens the KV cache holds at `context` tokens (each attention mixer keeps at most
-        its window or chunk); multiply by one mixer's bytes per token."""
+        its window or chunk; DSA's top-k limits what is read, not what is kept); multiply by one
+        mixer's bytes per token."""
+        return self._capped(context, self.storage_caps or self.attention_caps)
+
+    def read_tokens(self, context) -> Any:
+        """Layer-tokens one decode step reads at `context` tokens (windows, chunks and top-k)."""
+        return self._capped(context, self.attention_caps)
+
+    @staticmethod
+    def _capped(context, caps) -> Any:
         c = np.asarray(context, dtype=float)
         total = 0.0 * c
-        for cap, n in self.attention_caps:
+        for cap, n in caps:
             total = total + n * (c if cap is None else np.minimum(c, cap))
         return total
 
@@ -169,12 +179,15 @@ def model_dims(spec: ModelSpec) -> ModelDims:
         active += spec.vocab_size * spec.hidden_size
     topk = a.indexer.topk if isinstance(a, MLA) and a.indexer is not None else None
     caps: dict[int | None, int] = {}
+    kept: dict[int | None, int] = {}
     recurrent_flop = state = 0
     for layer in spec.layer_list():
         if layer.attention:
             bounds = [x for x in (layer.window, layer.chunk, topk) if x]
             cap = min(bounds) if bounds else None
             caps[cap] = caps.get(cap, 0) + layer.attention
+            held = [x for x in (layer.window, layer.chunk) if x]
+            kept[min(held) if held else None] = kept.get(min(held) if held else None, 0) + layer.attention
         r = layer.recurrent
         if r is not None:
             recurrent_flop += RECURRENT_FLOP_PER_STATE[r.kind] * r.state_heads * r.state_rows * r.state_cols
@@ -209,6 +222,7 @@ def model_dims(spec: ModelSpec) -> ModelDims:
         attn_flop_per_ctx_token=2 * a.num_heads * (a.qk_head_dim + a.v_head_dim),
         max_context=spec.max_context,
         attention_caps=tuple(sorted(caps.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))),
+        storage_caps=tuple(sorted(kept.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))),
         recurrent_flop_per_token=recurrent_flop,
         state_elements=state,
         indexer_flop_per_ctx_token=indexer_flop,

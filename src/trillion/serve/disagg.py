@@ -26,7 +26,7 @@ from trillion.serve.perf import (
     prefill_s,
     prefill_tokens_per_s_per_device,
 )
-from trillion.serve.plan import ServePlan, memory_per_device, plan_serving, sequence_bytes_per_device, split
+from trillion.serve.plan import ServePlan, memory_per_device, plan_serving, split
 from trillion.spec.hardware import Accelerator
 from trillion.spec.model import ModelSpec
 
@@ -99,10 +99,11 @@ def plan_disaggregated(
     prefill_rps = prefill_devices * rates[pre] / prompt
     decode_rps = dec.tokens_per_s_per_replica * dec.layout["replicas"] / output
     rps = min(prefill_rps, decode_rps)
-    # KV of one prompt, sharded over the prefill group's tensor ranks, each sending over its own NIC
-    kv_bytes = float(sequence_bytes_per_device(d, replace(pre, pp=1), prompt)) * pre.tp
+    # KV (and recurrent state) of one prompt, once: the group's tp x pp devices each send a share
+    # over their own NIC (MLA's latent is copied on every tp rank, so the ranks split it)
+    kv_bytes = float(d.sequence_bytes(prompt))
     nic = (acc.scale_out_bytes_per_s or 50e9) * A2A_SCALE_OUT_EFFICIENCY
-    transfer_s = kv_bytes / pre.tp / nic + cal.allreduce_latency_s
+    transfer_s = kv_bytes / (pre.tp * pre.pp * nic) + cal.allreduce_latency_s
     ttft = prefill_s(d, acc, pre, prompt, cal, cache_hit) + transfer_s + dec.tpot_s
     # power: the prefill pool as compute-bound as its FLOP share of its time says, the decode pool
     # at the decode plan's operating point; both pools busy at the deployment's rate

@@ -55,6 +55,10 @@ class ServeLayout:
             v = getattr(self, a)
             if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_AXIS:
                 raise InputError(where, a, f"must be an integer from 1 to {MAX_AXIS}, got {v!r}")
+        if self.devices > MAX_AXIS:
+            raise InputError(
+                where, None, f"dp * tp * pp = {self.devices:,} devices; a replica has at most {MAX_AXIS}"
+            )
         r = self.redundant
         if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r <= max(num_experts, 0):
             raise InputError(where, "redundant", f"must be 0 to the {num_experts} routed experts, got {r!r}")

@@ -1,18 +1,22 @@
-"""Serving time: a roofline per decode step and per prefill, with tensor-parallel all-reduces.
+"""Serving time: a roofline per decode step and per prefill, with the communication of each layout.
 
-Decode step (one new token for each of ``B`` sequences of mean context ``L``), per device of a
-replica of ``tp`` x ``pp`` devices:
+Decode step of one micro-batch of ``b`` sequences in each of the ``dp`` attention groups of a
+replica (`ServeLayout`), mean context ``L``, summed over the ``pp`` stages a token passes in turn
+(so the whole model on one group's ``tp`` ranks), per device:
 
-    bytes = (dense weights + touched experts x expert bytes / eta_moe) / (tp pp) + B kv(L) x shard / pp
-            + 2 B state / (tp pp)          (kv(L): windows and chunks capped; state: recurrent layers)
-    flop  = B (2 active params + attention(L) + recurrent) / (tp pp)
-    t     = max(bytes / (HBM eta_hbm), flop / (peak eta_gemm)) + 2 layers all-reduces
-            + step overhead + B x per-sequence host time
+    bytes = dense weights / tp + touched experts x expert bytes / (dp tp eta_moe)
+            + b kv_read(L) x shard(tp) + 2 b state / tp    (kv_read: windows, chunks, DSA top-k)
+    flop  = b (2 active + recurrent) / tp at the weight format's peak + b attention(L) / tp at BF16
+    t     = max(bytes / (HBM eta_hbm), flop / (peak eta_gemm)) + communication - hidden
+            + step overhead + b x per-sequence host time + (pp - 1) stage hand-overs
 
-The experts one step touches follow uniform top-k routing (`ServeDims.experts_touched`). A
-prompt of ``P`` tokens costs ``P (2 active + attention(P/2))`` FLOP at ``eta_prefill``. Pipeline
-stages run one after another for a token (latency), as vLLM without virtual engines.
-The efficiencies are fitted on ML.ENERGY's measured runs (`benchmarks/serving_mlenergy.py`).
+Communication: an all-reduce per attention and dense MLP over tp; per MoE layer an all-to-all
+(ep > 1: dispatch + combine, priced by bytes at DeepEP's measured NIC efficiency; `overlap` of the
+shorter of compute and all-to-all hidden) or an all-reduce. The experts one step touches follow
+uniform top-k routing (`ServeDims.experts_touched`). Prefill prices the uncached prompt tokens'
+FLOP at ``eta_prefill``. The efficiencies are fitted on ML.ENERGY's measured runs
+(`benchmarks/serving_mlenergy.py`); the overlap on DeepSeek's and SGLang's
+(`benchmarks/serving_frontier.py`).
 """
 
 from __future__ import annotations
@@ -230,9 +234,10 @@ def decode_step(
     weight_bytes = d.dense_read_bytes / lay.tp + touched / stage
     # KV read for every attention mixer (capped by windows and chunks), recurrent state read and
     # written once per token (split over tensor-parallel heads); both for this group's sequences
-    kv_bytes = b * d.kv_bytes(context) * d.kv_shard(lay.tp) + b * 2 * d.state_bytes / lay.tp
+    kv_read = d.kv_bytes_per_mixer_token * d.read_tokens(context)  # DSA reads its top-k, not the whole cache
+    kv_bytes = b * kv_read * d.kv_shard(lay.tp) + b * 2 * d.state_bytes / lay.tp
     matmul = b * verify * (2 * d.active_matmul_params + d.recurrent_flop_per_token) / lay.tp
-    attn = b * verify * (d.decode_attn_flop * d.cached_tokens(context)
+    attn = b * verify * (d.decode_attn_flop * d.read_tokens(context)
                          + d.indexer_flop_per_ctx_token * d.attention_mixers * context) / lay.tp  # fmt: skip
     memory = (weight_bytes + kv_bytes) / (acc.memory_bytes_per_s * cal.eta_hbm)
     compute = matmul / (peak_flop_per_s(acc, d.weights) * cal.eta_gemm) + attn / (
@@ -312,7 +317,13 @@ def prefill_tokens_per_s_per_device(
     dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
     w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
     compute = ((dense + expert) / w + attn / bf16) / (cal.eta_prefill * lay.tp * lay.pp)
-    comm = float(np.asarray(_comm_s(d, lay, acc, computed, cal))) / lay.pp
+    # as in colocated prefill: tensor-parallel all-reduces stay inside the fitted eta_prefill, the
+    # experts' all-to-all is priced (tokens per device: the group's tp ranks share a prompt)
+    comm = (
+        d.num_moe_layers * float(np.asarray(all_to_all_s(computed / lay.tp, d, lay, acc, cal))) / lay.pp
+        if lay.ep > 1
+        else 0.0
+    )
     hidden = cal.overlap * min(compute, comm) if lay.ep > 1 else 0.0
     seconds = compute + comm - hidden  # one prompt on its tp x pp devices
     return prompt / (seconds * lay.tp * lay.pp)

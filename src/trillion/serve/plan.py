@@ -44,6 +44,7 @@ LOGIT_ROWS = 256  # fp32 logits only for sampled positions (at most max_num_seqs
 DEVICE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 PRECISIONS = ("bf16", "fp8", "int8", "int4", "fp4")
 DEFAULT_LATENCY_S = 0.050  # time per output token target when none is given
+MAX_UTILISATION = 0.85  # a fleet sized for a load keeps this much of its capacity busy at most (assumption)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -130,7 +131,7 @@ def prefill_s_per_token(
     if lay.ep <= 1:
         return compute
     new = max(1.0, prompt * (1 - cache_hit))
-    per_layer = float(np.asarray(all_to_all_s(new, d, lay, acc, cal))) - float(
+    per_layer = float(np.asarray(all_to_all_s(new / lay.tp, d, lay, acc, cal))) - float(
         np.asarray(all_to_all_s(0.0, d, lay, acc, cal))
     )
     return compute + d.num_moe_layers * per_layer * (1 - cal.overlap) / prompt
@@ -155,7 +156,9 @@ def operating_points(
     share skipped; chunked prefill) unless `decode_only` (a decode pool of a disaggregated
     deployment: prompts arrive prefilled, their KV transferred)."""
     context = prompt + output / 2  # mean context over a sequence's life
-    micro = np.asarray(batches, dtype=float) / (lay.dp * lay.pp)  # sequences stepping together per group
+    # sequences stepping together per group; fewer sequences than groups x micro-batches leave some
+    # idle, and a step never costs less than one sequence's
+    micro = np.maximum(1.0, np.asarray(batches, dtype=float) / (lay.dp * lay.pp))
     st = decode_step(d, acc, lay, micro, context, cal, spec)
     per_prompt = prefill_s_per_token(d, acc, lay, prompt, cal, cache_hit)
     prefill_per_step = 0.0 if decode_only else micro * st.tokens_per_step * (prompt / output) * per_prompt
@@ -282,6 +285,8 @@ def plan_serving(
     need = min_devices(d, acc, ctx, cal)
     assumptions = _assumptions(cal, ctx, prompt, output, target)
     quality = quality_rows(weights)
+    if layout is not None:
+        layout.validate(d.num_experts, "--layout")
     if need is None or (gpus is not None and gpus < need):
         have = f"{gpus} x " if gpus else ""
         why = (
@@ -292,7 +297,6 @@ def plan_serving(
             spec, acc, d, ctx, prompt, output, gpus or 0, why, by_precision, quality, assumptions, target
         )
     if layout is not None:
-        layout.validate(d.num_experts, "--layout")
         n = layout.devices
         if gpus is not None and gpus % n:
             raise InputError(
@@ -324,12 +328,18 @@ def plan_serving(
     if sp.draft_tokens and not sp.draft_cost:
         sp = Speculation(draft_tokens=sp.draft_tokens, acceptance=sp.acceptance, draft_cost=1 / d.num_layers)
     best, tried = None, []
+    short: list[str] = []
     for lay in candidates:
         n = lay.devices
         mem = memory_per_device(d, acc, lay, cal)
         if mem.kv_capacity < sequence_bytes_per_device(d, lay, ctx):
             continue  # attention copied on every group leaves no room here
-        max_conc = max(lay.dp * lay.pp, max_concurrency(d, mem, lay, prompt + output / 2))
+        max_conc = max_concurrency(d, mem, lay, prompt + output / 2)
+        if max_conc < lay.dp * lay.pp:
+            short.append(
+                f"{lay.label()} holds {max_conc} sequences, fewer than its {lay.dp * lay.pp} groups x micro-batches"
+            )
+            continue
         if batch is not None:
             pts = operating_points(d, acc, lay, np.asarray([min(batch, max_conc)], dtype=float), prompt, output,
                                    cal, spec=sp, cache_hit=cache_hit, decode_only=decode_only)  # fmt: skip
@@ -341,13 +351,18 @@ def plan_serving(
             choice = max(ok, key=lambda p: p.tokens_per_s_per_replica) if ok else pts[0]
         per_device = choice.tokens_per_s_per_replica / n
         tried.append((lay, per_device, choice.tpot_s <= target))
-        if best is None or per_device > best[0]:
-            best = (per_device, lay, mem, max_conc, choice, pts)
-    assert best is not None
+        rank = (choice.tpot_s <= target, per_device)
+        if best is None or rank > best[0]:
+            best = (rank, lay, mem, max_conc, choice, pts)
+    if best is None:
+        why = "; ".join(short) or f"no layout of {spec.name} at {weights} fits {acc.name}"
+        return _no_fit(
+            spec, acc, d, ctx, prompt, output, gpus or 0, why, by_precision, quality, assumptions, target
+        )
     _, lay, mem, max_conc, op, pts = best
     if len(tried) > 1:
         shown = "; ".join(f"{c.label()}: {t:,.0f}{'' if meets else ' (misses the target)'}" for c, t, meets in
-                          sorted(tried, key=lambda x: -x[1])[:6])  # fmt: skip
+                          sorted(tried, key=lambda x: (not x[2], -x[1]))[:6])  # fmt: skip
         assumptions.append({"name": "layout", "value": f"{lay.label()}, the most output tokens/s per device "
                             f"within the latency target of {len(tried)} layouts tried ({shown})",
                             "source": "trillion's layout search"})  # fmt: skip
@@ -380,14 +395,21 @@ def _under_load(plan: ServePlan, d, acc, lay, cal, sp, cache_hit, qps, *, sized:
     cap = max(1, plan.batch // lay.dp)  # the engine's max_num_seqs per group: the batch chosen for the target
     batches = np.arange(0, cap + 1, dtype=float)
     steps = decode_step(d, acc, lay, batches / lay.pp, plan.prompt + plan.output / 2, cal, sp).total_s
-    per_token = prefill_s_per_token(d, acc, lay, plan.prompt, cal, cache_hit)
+    # the prompt tokens a step's chunk budget spends are the computed ones (cache hits are free)
+    computed = max(1, round(plan.prompt * (1 - cache_hit)))
+    per_token = prefill_s_per_token(d, acc, lay, plan.prompt, cal, cache_hit) * plan.prompt / computed
 
     def run(replicas: int, requests: int = 2000):
-        return simulate_load(steps, per_token, plan.prompt, plan.output, qps / (replicas * lay.dp),
+        return simulate_load(steps, per_token, computed, plan.output, qps / (replicas * lay.dp),
                              tokens_per_step=sp.tokens_per_step, requests=requests)  # fmt: skip
 
     def ok(r) -> bool:
-        return r.stable and r.tpot_s.get("p90", float("inf")) <= plan.latency_target_s * 1.05
+        """Sized for: p90 TPOT within the target, p90 TTFT within 4x the idle TTFT + 0.5 s (queueing
+        bounded), utilisation at most 85% (headroom for bursts)."""
+        inf = float("inf")
+        return (r.stable and r.utilisation <= MAX_UTILISATION
+                and r.tpot_s.get("p90", inf) <= plan.latency_target_s * 1.05
+                and r.ttft_s.get("p90", inf) <= 4 * plan.ttft_s + 0.5)  # fmt: skip
 
     replicas = plan.layout["replicas"]
     if sized:
@@ -403,7 +425,8 @@ def _under_load(plan: ServePlan, d, acc, lay, cal, sp, cache_hit, qps, *, sized:
     load = {**result.to_dict(), "qps_total": qps, "replicas": replicas, "meets_target": ok(result),
             "capacity_qps_per_replica": result.capacity_qps * lay.dp,
             "method": "discrete-event simulation of continuous batching per replica (trillion.serve.load), "
-                      "Poisson arrivals, chunked prefill of 8,192 tokens per step, max_num_seqs = the chosen batch; "
+                      "Poisson arrivals, chunked prefill of 8,192 computed tokens per step, max_num_seqs = the chosen batch; "
+                      "met when p90 TPOT is within the target, p90 TTFT within 4x idle + 0.5 s and utilisation <= 85%; "
                       "with dp > 1 one attention group at 1/dp of the replica's arrivals"}  # fmt: skip
     devices = replicas * lay.devices
     return replace(plan, load=load, devices=devices, layout={**plan.layout, "replicas": replicas})
