@@ -90,3 +90,34 @@ def test_cache_hits_shorten_ttft_under_load():
     cold = plan_serving(spec, acc, qps=8.0, gpus=8, weights="fp8", prompt=8000).load
     warm = plan_serving(spec, acc, qps=8.0, gpus=8, weights="fp8", prompt=8000, cache_hit=0.9).load
     assert warm["ttft_s"]["p50"] < cold["ttft_s"]["p50"]
+
+
+def test_a_year_of_queries_prices_the_whole_sized_fleet(capsys):
+    argv = [
+        "serve",
+        "llama-3.1-70b",
+        "--gpu",
+        "h100",
+        "--weights",
+        "fp8",
+        "--queries-per-day",
+        "10M",
+        "--json",
+    ]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    year = out["annual"]
+    assert out["load"]["qps_total"] == pytest.approx(1e7 / 86400)
+    assert year["accelerator_hours"] == out["devices"] * 8760
+    # a provisioned fleet idles in its headroom: a year's energy per query is at least the
+    # operating point's, and not far above it at 85% utilisation or more
+    at_point, per_year = out["energy_wh_per_query"]["p50"], year["energy_wh_per_query"]["p50"]
+    assert at_point <= per_year <= 1.3 * at_point
+    assert year["energy_mwh"]["p50"] == pytest.approx(per_year * 1e7 * 365 / 1e6)
+
+
+@pytest.mark.parametrize("n", ["0", "-5", "lots"])
+def test_bad_queries_per_day_is_one_line_exit_2(capsys, n):
+    assert main(["serve", "llama-3.1-8b", "--queries-per-day", n]) == 2
+    err = capsys.readouterr().err
+    assert "--queries-per-day" in err and err.count("\n") == 1

@@ -136,6 +136,14 @@ def serve(
             "the fleet that carries it within the latency target)."
         ),
     ] = None,
+    queries_per_day: Annotated[
+        str | None,
+        Opt(
+            "--queries-per-day",
+            help="Queries a day to serve for a year: sizes the fleet at the mean rate (or at "
+            "--qps, the peak) and prices the year (energy, CO2e, water, cost).",
+        ),
+    ] = None,
     region: RegionOpt = "World",
     pue: PueOpt = None,
     price: PriceOpt = None,
@@ -182,8 +190,19 @@ def serve(
             layout=lay, speculation=speculation,
         )  # fmt: skip
     else:
+        per_day = (
+            positive_count(queries_per_day, "--queries-per-day") if queries_per_day is not None else None
+        )
+        if per_day is not None and qps is None:
+            qps = f"{per_day / 86400!r}"  # the mean rate; a diurnal peak is --qps
         plan = _plan(spec, acc, n_gpus, weights, kv, context, prompt, output, batch, target, calibration, lay,
                      speculation, hit, qps)  # fmt: skip
+        if per_day is not None and plan.fits:
+            from trillion.footprint.of_serve import annual_footprint_of_serving
+
+            year = annual_footprint_of_serving(plan, acc, per_day, **fkw)
+            _print_plan(plan, acc, fkw, as_json, year)
+            return
     _print_plan(plan, acc, fkw, as_json)
 
 
@@ -212,19 +231,25 @@ def _plan(spec, acc, n_gpus, weights, kv, context, prompt, output, batch, target
     )
 
 
-def _print_plan(plan: Any, acc: Any, fkw: dict[str, Any], as_json: bool) -> None:
+def _print_plan(
+    plan: Any, acc: Any, fkw: dict[str, Any], as_json: bool, year: dict[str, Any] | None = None
+) -> None:
     from trillion.footprint.of_serve import footprint_of_serving
 
     fp = footprint_of_serving(plan, acc, **fkw) if plan.fits else None
     if as_json:
         data = {**plan.to_dict(), **(fp.to_dict() if fp else EMPTY_FOOTPRINT)}
         data["assumptions"] = plan.assumptions + (fp.assumptions if fp else [])
+        if year is not None:
+            data["annual"] = year
         print_json(data)
         return
-    from trillion.report.serve_tables import serve_tables
+    from trillion.report.serve_tables import annual_table, serve_tables
 
     for r in serve_tables(plan, fp):
         console.print(r)
+    if year is not None:
+        console.print(annual_table(year))
 
 
 def fit(

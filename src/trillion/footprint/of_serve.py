@@ -79,3 +79,44 @@ def footprint_of_serving(plan: ServePlan, acc: Accelerator, **kwargs: Any) -> Se
         cost_usd_per_query=scaled(fp.cost_usd, per_query) if fp.cost_usd else None,
         assumptions=fp.assumptions,
     )
+
+
+HOURS_PER_YEAR = 8760.0
+
+
+def annual_footprint_of_serving(
+    plan: ServePlan, acc: Accelerator, queries_per_day: float, **kwargs: Any
+) -> dict[str, Any]:
+    """A year of serving `queries_per_day` with the fleet `plan` sized (``plan.load``): every device
+    of the fleet powered all year (a provisioned fleet costs and idles whether or not it is busy),
+    the accelerators' mean power between idle and the operating point in proportion to the load's
+    utilisation; priced through `estimate_footprint` (keyword arguments as there). Returns the
+    JSON form: devices, accelerator-hours, facility MWh, t CO2e (location), m3 water, USD,
+    each P10/P50/P90, and the same per query."""
+    from trillion.catalog.hardware import IDLE_OF_TDP
+
+    if not plan.fits or not plan.load:
+        raise InputError("plan", None, "needs a fitted plan under load (give --qps or --queries-per-day)")
+    tdp = acc.tdp_w or 0.0
+    idle = IDLE_OF_TDP.median * tdp
+    busy = min(1.0, float(plan.load["utilisation"]))
+    mean_w = idle + (plan.accelerator_w - idle) * busy
+    activity = plan.activity * busy
+    hours = plan.devices * HOURS_PER_YEAR
+    queries = queries_per_day * 365.0
+    fp = estimate_footprint(acc, Dist.point(hours), activity=np.full(1, activity), accelerator_w=np.asarray([mean_w]),
+                            tokens=queries * plan.output, **kwargs)  # fmt: skip
+
+    def per_year(p: dict[str, float] | None, scale: float) -> dict[str, float] | None:
+        return {q: p[q] * scale for q in ("p10", "p50", "p90")} if p else None
+
+    return {
+        "queries_per_day": queries_per_day, "devices": plan.devices, "accelerator_hours": hours,
+        "utilisation": busy, "accelerator_w_mean": mean_w,
+        "energy_mwh": per_year(fp.energy_j, 1 / 3.6e9), "co2e_t": per_year(fp.co2e_g["location"], 1e-6),
+        "water_m3": per_year(fp.water_l, 1e-3), "cost_usd": per_year(fp.cost_usd, 1.0),
+        "energy_wh_per_query": per_year(fp.energy_j, 1 / 3600 / queries),
+        "cost_usd_per_query": per_year(fp.cost_usd, 1 / queries),
+        "assumptions": fp.assumptions + [{"name": "fleet year", "value": f"{plan.devices} devices x {HOURS_PER_YEAR:.0f} h, "
+                                          f"busy {busy:.0%} of capacity at the mean rate", "source": "trillion (provisioned fleet)"}],
+    }  # fmt: skip

@@ -100,3 +100,18 @@ def serve_tables(p: ServePlan, fp: ServingFootprint | None) -> list[Any]:
             )
         out.append(q)
     return out
+
+
+def annual_table(year: dict[str, Any]) -> Any:
+    """A year of serving the given queries a day with the sized fleet (P10-P90 where uncertain)."""
+    t = Table(title=f"a year of {year['queries_per_day']:,.0f} queries a day ({year['devices']} devices, "
+                    f"busy {year['utilisation']:.0%}; estimated)")  # fmt: skip
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    t.add_row("accelerator-hours", f"{year['accelerator_hours']:,.0f}")
+    t.add_row("energy (MWh, facility)", _p(year["energy_mwh"], ",.1f"))
+    t.add_row("CO2e (t, location)", _p(year["co2e_t"], ",.1f"))
+    t.add_row("water (m3)", _p(year["water_m3"], ",.0f"))
+    t.add_row("cost (USD)", _p(year["cost_usd"], ",.0f") if year["cost_usd"] else "no price: pass --price")
+    t.add_row("energy per query (Wh, facility)", _p(year["energy_wh_per_query"], ",.3f"))
+    return t
