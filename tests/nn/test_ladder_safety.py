@@ -250,3 +250,24 @@ def test_damaged_values_and_token_files_are_named_and_repaired(tmp_path, corpus_
     # the next run prepares the same tokens again, so every finished run is still current
     assert {r["id"]: r["result"] for r in run_ladder("micro", d, corpus=str(corpus_a))} == before
     assert main(["ladder", "quantize", "--dir", str(d), "--json"]) == 0
+
+
+@pytest.mark.parametrize(
+    "damage", [{"vocab_size": None}, {"vocab_size": "2048"}, {"source": 3}, "drop:vocab_size"]
+)
+def test_a_damaged_data_json_is_named_and_repaired(tmp_path, corpus_a, capsys, damage):
+    """Found by the 100,000-call hostile fuzz: a data.json that parses but lacks vocab_size."""
+    d = tmp_path / "l"
+    run_ladder("micro", d, corpus=str(corpus_a))
+    meta_path = d / "data" / "data.json"
+    meta = json.loads(meta_path.read_text())
+    if damage == "drop:vocab_size":
+        del meta["vocab_size"]
+    else:
+        meta.update(damage)
+    meta_path.write_text(json.dumps(meta))
+    assert main(["ladder", "quantize", "--dir", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert "token files are damaged (data.json" in err and err.count("\n") == 1
+    assert main(["ladder", "repair", "--dir", str(d), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["data_reset"].startswith("data.json")

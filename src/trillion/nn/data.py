@@ -216,7 +216,14 @@ def open_prepared(out_dir: str | Path) -> TokenData:
 def token_file_problem(out: Path, meta: object) -> str | None:
     """Why the token files in `out` cannot be used, or None: each must exist, be a non-empty whole
     number of 2-byte tokens and (when data.json records it) have the size it was written with."""
-    recorded = meta.get("bytes") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        return "data.json is not an object"
+    vocab = meta.get("vocab_size")
+    if isinstance(vocab, bool) or not isinstance(vocab, int) or not 2 <= vocab <= 2**16:
+        return f"data.json's vocab_size is {str(vocab)[:40]!r}, not a vocabulary of uint16 tokens"
+    if not isinstance(meta.get("source"), str):
+        return "data.json's source is not text"
+    recorded = meta.get("bytes")
     for split in ("train", "val"):
         path = out / f"{split}.bin"
         try:
@@ -238,4 +245,4 @@ def _open(out: Path, meta: dict) -> TokenData:
     train = np.memmap(out / "train.bin", dtype=np.uint16, mode="r")
     val = np.memmap(out / "val.bin", dtype=np.uint16, mode="r")
     meta = {**meta, "train_tokens": int(len(train)), "val_tokens": int(len(val))}
-    return TokenData(train, val, int(meta["vocab_size"]), meta)
+    return TokenData(train, val, meta["vocab_size"], meta)
