@@ -259,7 +259,8 @@ def plan_serving(
     tokens, times in seconds; `cache_hit` is the share of prompt tokens found in the prefix cache.
     With `qps` (requests per second over the whole deployment) the latencies under that load come
     from `simulate_load`; without `gpus` the fleet is then sized: the fewest replicas that carry
-    the load with p90 time per output token within the target."""
+    the load with p90 TPOT within the target, p90 TTFT within 4x idle + 0.5 s and utilisation at
+    most `MAX_UTILISATION`."""
     cal = (calibration or load_serve_calibration()).for_device(acc.name)
     d = serve_dims(spec, weights, kv)
     for name, value in (("prompt", prompt), ("output", output)):
