@@ -17,7 +17,7 @@ not predicted.
 The fitted constants are reported, not shipped: they do not reach the issue's target (see
 BENCHMARKS.md), so `trillion serve` keeps the ML.ENERGY (vLLM) calibration.
 
-Run: .venv/bin/python benchmarks/serving_trtllm.py
+Run: .venv/bin/python benchmarks/serving_trtllm.py [--mechanisms]
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ OUT = (
 # device is never given the mean of others), with their bounds
 FIT = {"eta_hbm": (0.3, 1.0), "eta_gemm": (0.2, 1.0), "eta_prefill": (0.1, 1.0),
        "step_overhead_s": (1e-5, 0.02), "per_sequence_s": (0.0, 2e-4)}  # fmt: skip
+# --mechanisms: two more constants, the optional mechanisms of `ServeCalibration` (KV reads at their
+# own bandwidth, routed experts' grouped GEMMs at a share of the dense efficiency)
+MECHANISMS = {"eta_kv": (0.2, 1.0), "expert_gemm_share": (0.05, 1.0)}
 WEIGHTS = {"fp16": "fp16", "fp8": "fp8", "fp4": "fp4"}
 
 
@@ -128,10 +131,12 @@ def _errors(rs: list[dict], cal: ServeCalibration) -> list[tuple[dict, float | N
     return out
 
 
-def fit(rs: list[dict], base: ServeCalibration) -> ServeCalibration:
+def fit(
+    rs: list[dict], base: ServeCalibration, bounds: dict[str, tuple[float, float]] = FIT
+) -> ServeCalibration:
     from scipy.optimize import least_squares
 
-    names = list(FIT)
+    names = list(bounds)
     generic = base.with_(devices={})  # one value per constant for every device
 
     def residuals(x):
@@ -144,10 +149,12 @@ def fit(rs: list[dict], base: ServeCalibration) -> ServeCalibration:
         return np.asarray(res)
 
     x0 = [
-        getattr(generic, n) if FIT[n][0] <= getattr(generic, n) <= FIT[n][1] else sum(FIT[n]) / 2
+        v
+        if (v := getattr(generic, n)) is not None and bounds[n][0] <= v <= bounds[n][1]
+        else sum(bounds[n]) / 2
         for n in names
     ]
-    lo, hi = zip(*(FIT[n] for n in names), strict=True)
+    lo, hi = zip(*(bounds[n] for n in names), strict=True)
     sol = least_squares(residuals, x0, bounds=(lo, hi), loss="soft_l1", f_scale=0.1, diff_step=1e-3)
     return generic.with_(**dict(zip(names, (float(v) for v in sol.x), strict=True)),
                          source="fitted on TensorRT-LLM's published rows (TRT9, TRTPO, MLP41)")  # fmt: skip
@@ -163,14 +170,15 @@ def main(argv: list[str]) -> int:
         print(f"skipped: {DATA} is absent")
         return 0
     rs = rows()
+    bounds = {**FIT, **MECHANISMS} if "--mechanisms" in argv else FIT
     vllm = load_serve_calibration()
     before = dict((r["row_id"], e) for r, e in _errors(rs, vllm))
-    full = fit(rs, vllm)
+    full = fit(rs, vllm, bounds)
     inside = dict((r["row_id"], e) for r, e in _errors(rs, full))
     loso: dict[str, float | None] = {}
     held: dict[str, ServeCalibration] = {}
     for s in SOURCES:
-        held[s] = fit([r for r in rs if r["source_id"] != s], vllm)
+        held[s] = fit([r for r in rs if r["source_id"] != s], vllm, bounds)
         for r, e in _errors([r for r in rs if r["source_id"] == s], held[s]):
             loso[r["row_id"]] = e
     print(
@@ -195,10 +203,10 @@ def main(argv: list[str]) -> int:
     print(
         f"not predicted: {len(refused)} rows ({', '.join(refused)}): TTFT under load (no arrival rate in the file) or a GPU not in the catalog"
     )
-    print("fitted constants: " + ", ".join(f"{n}={getattr(full, n):.4g}" for n in FIT)
-          + "; at a bound: " + (", ".join(n for n in FIT if min(abs(getattr(full, n) - b) for b in FIT[n]) < 1e-3 * (FIT[n][1] - FIT[n][0])) or "none"))  # fmt: skip
+    print("fitted constants: " + ", ".join(f"{n}={getattr(full, n):.4g}" for n in bounds)
+          + "; at a bound: " + (", ".join(n for n, b in bounds.items() if min(abs(getattr(full, n) - v) for v in b) < 1e-3 * (b[1] - b[0])) or "none"))  # fmt: skip
     for s, c in held.items():
-        print(f"  without {s}: " + ", ".join(f"{n}={getattr(c, n):.4g}" for n in FIT))
+        print(f"  without {s}: " + ", ".join(f"{n}={getattr(c, n):.4g}" for n in bounds))
     return 0
 
 

@@ -23,6 +23,8 @@ torch = pytest.importorskip("torch", reason="torch is a test extra: pip install 
 transformers = pytest.importorskip("transformers", reason="transformers is a test extra")
 pytestmark = pytest.mark.torch
 
+from catalog_configs import hf_catalog_entries  # noqa: E402  (tests/count, beside this file)
+
 from trillion.catalog import catalog  # noqa: E402
 from trillion.count.params import count_params  # noqa: E402
 from trillion.errors import InputError  # noqa: E402
@@ -244,22 +246,8 @@ def test_apertus_declares_the_xielu_constants():
 # --- catalog entries -----------------------------------------------------------------------------
 
 
-def _family_catalog_names() -> tuple[str, ...]:
-    """Every catalog entry whose config.json is of a type this family builds (new entries join)."""
-    import tomllib
-    from importlib import resources
-    from pathlib import Path
-
-    folder = Path(str(resources.files("trillion.catalog") / "models"))
-    out = []
-    for path in sorted(folder.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        if data.get("hf_config", {}).get("model_type") in dense_2025.BUILDERS:
-            out.append(data["name"])
-    return tuple(out)
-
-
-CATALOG_NAMES = _family_catalog_names()
+CATALOG = hf_catalog_entries(dense_2025.BUILDERS)  # new entries of these types join
+CATALOG_NAMES = tuple(name for name, _ in CATALOG)
 
 
 def test_the_catalog_has_this_family():
@@ -286,13 +274,8 @@ GEMMA3_27B = {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", CATALOG_NAMES)
-def test_catalog_entries_equal_transformers(name):
-    import tomllib
-    from importlib import resources
-
-    path = Path(str(resources.files("trillion.catalog") / "models" / f"{name}.toml"))
-    cfg = tomllib.loads(path.read_text())["hf_config"]
+@pytest.mark.parametrize("name, cfg", CATALOG, ids=CATALOG_NAMES)
+def test_catalog_entries_equal_transformers(name, cfg):
     model = _hf_model(cfg)
     spec = catalog()[name].spec
     assert count_params(spec).total == _language_params(model)

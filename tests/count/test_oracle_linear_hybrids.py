@@ -20,6 +20,8 @@ torch = pytest.importorskip("torch", reason="torch is a test extra: pip install 
 transformers = pytest.importorskip("transformers", reason="transformers is a test extra")
 pytestmark = pytest.mark.torch
 
+from catalog_configs import hf_catalog_entries  # noqa: E402  (tests/count, beside this file)
+
 from trillion.catalog import catalog  # noqa: E402
 from trillion.count import count  # noqa: E402
 from trillion.count.params import count_params  # noqa: E402
@@ -31,22 +33,8 @@ transformers.logging.set_verbosity_error()
 MODEL_TYPES = ("qwen3_next", "kimi_linear", "minimax", "minimax_m2")
 
 
-def _family_catalog_names() -> tuple[str, ...]:
-    """Every catalog entry whose config.json is of a type this family builds (new entries join)."""
-    import tomllib
-    from importlib import resources
-    from pathlib import Path
-
-    folder = Path(str(resources.files("trillion.catalog") / "models"))
-    out = []
-    for path in sorted(folder.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        if data.get("hf_config", {}).get("model_type") in linear_hybrids.BUILDERS:
-            out.append(data["name"])
-    return tuple(out)
-
-
-CATALOG_NAMES = _family_catalog_names()
+CATALOG = hf_catalog_entries(linear_hybrids.BUILDERS)  # new entries of these types join
+CATALOG_NAMES = tuple(name for name, _ in CATALOG)
 
 
 def test_the_catalog_has_this_family():
@@ -209,14 +197,9 @@ def test_generated_configs_equal_transformers(model_type, data):
     assert _ours(cfg) == _hf_params(cfg), cfg
 
 
-@pytest.mark.parametrize("name", CATALOG_NAMES)
-def test_catalog_entries_equal_transformers(name):
+@pytest.mark.parametrize("name, cfg", CATALOG, ids=CATALOG_NAMES)
+def test_catalog_entries_equal_transformers(name, cfg):
     entry = catalog()[name]
-    import tomllib
-    from importlib import resources
-
-    path = Path(str(resources.files("trillion.catalog") / "models" / f"{name}.toml"))
-    cfg = tomllib.loads(path.read_text())["hf_config"]
     assert count_params(entry.spec).total == _hf_params(cfg)
 
 

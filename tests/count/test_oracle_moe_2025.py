@@ -22,6 +22,8 @@ torch = pytest.importorskip("torch", reason="torch is a test extra: pip install 
 transformers = pytest.importorskip("transformers", reason="transformers is a test extra")
 pytestmark = pytest.mark.torch
 
+from catalog_configs import hf_catalog_entries  # noqa: E402  (tests/count, beside this file)
+
 from trillion.catalog import catalog  # noqa: E402
 from trillion.count import count  # noqa: E402
 from trillion.count.params import count_params  # noqa: E402
@@ -33,22 +35,8 @@ transformers.logging.set_verbosity_error()
 MODEL_TYPES = ("gpt_oss", "llama4_text", "llama4", "olmoe", "ernie4_5_moe")
 
 
-def _family_catalog_names() -> tuple[str, ...]:
-    """Every catalog entry whose config.json is of a type this family builds (new entries join)."""
-    import tomllib
-    from importlib import resources
-    from pathlib import Path
-
-    folder = Path(str(resources.files("trillion.catalog") / "models"))
-    out = []
-    for path in sorted(folder.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        if data.get("hf_config", {}).get("model_type") in moe_2025.BUILDERS:
-            out.append(data["name"])
-    return tuple(out)
-
-
-CATALOG_NAMES = _family_catalog_names()
+CATALOG = hf_catalog_entries(moe_2025.BUILDERS)  # new entries of these types join
+CATALOG_NAMES = tuple(name for name, _ in CATALOG)
 
 
 def test_the_catalog_has_this_family():
@@ -220,14 +208,9 @@ def test_generated_configs_equal_transformers(model_type, data):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", CATALOG_NAMES)
-def test_catalog_entries_equal_transformers(name):
+@pytest.mark.parametrize("name, cfg", CATALOG, ids=CATALOG_NAMES)
+def test_catalog_entries_equal_transformers(name, cfg):
     entry = catalog()[name]
-    import tomllib
-    from importlib import resources
-
-    path = Path(str(resources.files("trillion.catalog") / "models")) / f"{name}.toml"
-    cfg = tomllib.loads(path.read_text())["hf_config"]
     model = _hf_model(cfg)
     assert count_params(entry.spec).total == _params(model)
     _check_structure(entry.spec, model)
@@ -249,11 +232,7 @@ LLAMA4_VISION = dict(
     "name, total", [("llama-4-scout", 108_641_793_536), ("llama-4-maverick", 401_583_781_376)]
 )
 def test_llama4_language_model_is_the_published_total_less_the_vision_tower(name, total):
-    import tomllib
-    from importlib import resources
-
-    path = Path(str(resources.files("trillion.catalog") / "models")) / f"{name}.toml"
-    text = tomllib.loads(path.read_text())["hf_config"]["text_config"]
+    text = dict(CATALOG)[name]["text_config"]
     config = transformers.Llama4Config(text_config=text, vision_config=LLAMA4_VISION)
     with torch.device("meta"):
         full = _params(transformers.Llama4ForConditionalGeneration(config))

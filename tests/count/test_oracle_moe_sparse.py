@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import tomllib
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,8 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch", reason="torch is a test extra: pip install -e '.[test]'")
 transformers = pytest.importorskip("transformers", reason="transformers is a test extra")
 pytestmark = pytest.mark.torch
+
+from catalog_configs import hf_catalog_entries  # noqa: E402  (tests/count, beside this file)
 
 from trillion.catalog import catalog  # noqa: E402
 from trillion.count.params import count_params, mtp_tensors  # noqa: E402
@@ -308,16 +308,7 @@ def test_bailing_moe_equals_a_count_by_hand_of_inclusionai_code(cfg):
 # --- catalog entries ---------------------------------------------------------------------------
 
 
-def _my_catalog_entries():
-    folder = Path(str(resources.files("trillion.catalog") / "models"))
-    for path in sorted(folder.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        cfg = data.get("hf_config", {})
-        if cfg.get("model_type") in (*TRANSFORMERS_TYPES, "bailing_moe"):
-            yield data["name"], cfg
-
-
-CATALOG = list(_my_catalog_entries())
+CATALOG = hf_catalog_entries((*TRANSFORMERS_TYPES, "bailing_moe"))
 
 
 def test_the_catalog_has_this_family():

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import tomllib
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,8 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch", reason="torch is a test extra: pip install -e '.[test]'")
 transformers = pytest.importorskip("transformers", reason="transformers is a test extra")
 pytestmark = pytest.mark.torch
+
+from catalog_configs import hf_catalog_entries  # noqa: E402  (tests/count, beside this file)
 
 from trillion.catalog import catalog  # noqa: E402
 from trillion.count.params import count_params  # noqa: E402
@@ -246,15 +246,7 @@ def test_generated_configs_equal_transformers(model_type, data):
     assert count_params(spec_from_hf_dict(cfg, "generated")).total == _hf_params(cfg), cfg
 
 
-def _catalog_entries():
-    folder = Path(str(resources.files("trillion.catalog") / "models"))
-    for path in sorted(folder.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        if data.get("hf_config", {}).get("model_type") in TYPES:
-            yield data["name"], data["hf_config"]
-
-
-CATALOG = list(_catalog_entries())
+CATALOG = hf_catalog_entries(TYPES)
 
 
 def test_the_family_has_catalog_entries():

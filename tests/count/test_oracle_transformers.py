@@ -20,6 +20,8 @@ torch = pytest.importorskip("torch", reason="torch is a test extra: pip install 
 transformers = pytest.importorskip("transformers", reason="transformers is a test extra")
 pytestmark = pytest.mark.torch
 
+from catalog_configs import hf_catalog_entries  # noqa: E402  (tests/count, beside this file)
+
 from trillion.catalog import catalog  # noqa: E402
 from trillion.count.flop import forward_flop  # noqa: E402
 from trillion.count.params import count_params  # noqa: E402
@@ -47,20 +49,9 @@ def _hf_params(cfg: dict) -> int:
     return sum(p.numel() for p in _hf_model(cfg).parameters())
 
 
-def _catalog_hf_entries():
-    import tomllib
-    from importlib import resources
-
-    folder = Path(str(resources.files("trillion.catalog") / "models"))
-    for path in sorted(folder.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        if "hf_config" in data and data["hf_config"].get("model_type") in CLASSIC_TYPES:
-            yield data["name"], data["hf_config"]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name, cfg", list(_catalog_hf_entries()), ids=lambda x: x if isinstance(x, str) else ""
+    "name, cfg", hf_catalog_entries(CLASSIC_TYPES), ids=lambda x: x if isinstance(x, str) else ""
 )
 def test_catalog_counts_equal_transformers(name, cfg):
     assert count_params(catalog()[name].spec).total == _hf_params(cfg)

@@ -223,3 +223,33 @@ def test_more_bad_layout_input(capsys, argv, needle):
     assert main(["serve", *argv, "--gpu", "h800", "--weights", "fp8"]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+
+
+def test_optional_engine_mechanisms_only_move_what_they_name():
+    """`eta_kv` and `expert_gemm_share` (used by the TensorRT-LLM fit in benchmarks/serving_trtllm.py):
+    absent, the model is the shipped one; eta_kv = eta_hbm changes nothing; a lower eta_kv slows a
+    KV-bound step; an expert share below 1 slows a MoE model's prefill and big-batch decode and
+    leaves a dense model untouched."""
+    cal = load_serve_calibration().for_device("h100-sxm")
+    moe, dense = (
+        serve_dims(load_model("qwen3-30b-a3b"), "bf16", "bf16"),
+        serve_dims(load_model("llama-3.1-8b"), "bf16", "bf16"),
+    )
+    lay, b = ServeLayout(), np.asarray([1.0, 64.0, 2048.0])
+    base = decode_step(dense, H100, lay, b, 8192, cal).total_s
+    same = decode_step(dense, H100, lay, b, 8192, cal.with_(eta_kv=cal.eta_hbm)).total_s
+    assert np.allclose(base, same, rtol=1e-12)
+    slow_kv = decode_step(dense, H100, lay, b, 8192, cal.with_(eta_kv=cal.eta_hbm / 2)).total_s
+    assert np.all(slow_kv > base)
+    shared = cal.with_(expert_gemm_share=0.5)
+    assert (
+        decode_step(dense, H100, lay, b, 1024, shared).total_s.tolist()
+        == decode_step(dense, H100, lay, b, 1024, cal).total_s.tolist()
+    )
+    assert prefill_s(dense, H100, lay, 4096, shared) == prefill_s(dense, H100, lay, 4096, cal)
+    assert prefill_s(moe, H100, lay, 4096, shared) > prefill_s(moe, H100, lay, 4096, cal)
+    big = np.asarray([4096.0])
+    assert (
+        decode_step(moe, H100, lay, big, 1024, shared).compute_s[0]
+        > decode_step(moe, H100, lay, big, 1024, cal).compute_s[0]
+    )

@@ -22,7 +22,7 @@ from trillion.serve.perf import (
     A2A_SCALE_OUT_EFFICIENCY,
     ServeCalibration,
     load_serve_calibration,
-    prefill_flop_parts,
+    prefill_compute_s,
     prefill_s,
     prefill_tokens_per_s_per_device,
 )
@@ -107,14 +107,9 @@ def plan_disaggregated(
     ttft = prefill_s(d, acc, pre, prompt, cal, cache_hit) + transfer_s + dec.tpot_s
     # power: the prefill pool as compute-bound as its FLOP share of its time says, the decode pool
     # at the decode plan's operating point; both pools busy at the deployment's rate
-    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
     tdp = acc.tdp_w or 0.0
     idle = IDLE_OF_TDP.median * tdp
-    from trillion.serve.perf import peak_flop_per_s
-
-    flop_s = (
-        (dense + expert) / peak_flop_per_s(acc, d.weights) + attn / peak_flop_per_s(acc, "bf16")
-    ) / cal.eta_prefill
+    flop_s = prefill_compute_s(d, acc, cal, prompt, cache_hit)  # device-seconds of one prompt
     share = min(1.0, flop_s / (prompt / rates[pre]))
     pre_activity = cal.memory_bound_activity + (1 - cal.memory_bound_activity) * share
     pre_w = idle + (tdp - idle) * pre_activity

@@ -46,6 +46,12 @@ class ServeCalibration:
     eta_hbm: float = 0.80  # achieved HBM bandwidth in decode
     eta_moe: float = 0.60  # routed-expert weight reads relative to eta_hbm (fused-MoE kernels)
     eta_gemm: float = 0.70  # achieved tensor throughput in batched decode
+    # Optional mechanisms an engine fit may use (None: absent, as in the shipped vLLM fit):
+    # attention kernels read the KV cache at their own share of HBM bandwidth (paged/flash decode
+    # kernels are not the weight GEMMs), and routed experts multiply in grouped GEMMs, each expert
+    # on its own few tokens, at this fraction of the dense GEMMs' efficiency (decode and prefill).
+    eta_kv: float | None = None
+    expert_gemm_share: float | None = None
     eta_prefill: float = 0.60  # achieved tensor throughput in prefill
     step_overhead_s: float = 0.003  # scheduler, sampling, launches per decode step
     per_sequence_s: float = 20e-6  # host work per sequence per step (scheduling, sampling, output)
@@ -239,10 +245,19 @@ def decode_step(
     matmul = b * verify * (2 * d.active_matmul_params + d.recurrent_flop_per_token) / lay.tp
     attn = b * verify * (d.decode_attn_flop * d.read_tokens(context)
                          + d.indexer_flop_per_ctx_token * d.attention_mixers * context) / lay.tp  # fmt: skip
-    memory = (weight_bytes + kv_bytes) / (acc.memory_bytes_per_s * cal.eta_hbm)
+    if cal.eta_kv is None:
+        memory = (weight_bytes + kv_bytes) / (acc.memory_bytes_per_s * cal.eta_hbm)
+    else:
+        memory = weight_bytes / (acc.memory_bytes_per_s * cal.eta_hbm) + kv_bytes / (
+            acc.memory_bytes_per_s * cal.eta_kv
+        )
     compute = matmul / (peak_flop_per_s(acc, d.weights) * cal.eta_gemm) + attn / (
         peak_flop_per_s(acc, "bf16") * cal.eta_gemm
     )
+    if cal.expert_gemm_share is not None and d.num_moe_layers:  # routed experts' grouped GEMMs
+        routed = b * verify * 2 * d.top_k * d.expert_params * d.num_moe_layers / lay.tp
+        peak = peak_flop_per_s(acc, d.weights) * cal.eta_gemm
+        compute = compute + routed / peak * (1 / cal.expert_gemm_share - 1)
     comm = _comm_s(d, lay, acc, b * verify, cal)
     host = cal.step_overhead_s + b * cal.per_sequence_s + (lay.pp - 1) * _p2p_s(d, lay, acc, b * verify, cal)
     work = np.maximum(memory, compute) * (1 + sp.draft_tokens * sp.draft_cost)
@@ -267,11 +282,7 @@ def prefill_batch_s(
     """Seconds to prefill `prompts` prompts of `prompt` tokens together on one attention group
     (a static batch): the weights are read once, the FLOP and activations scale with the prompts."""
     new = prompt * (1 - cache_hit) * prompts
-    dense_flop, expert_flop, attn_flop = (prompts * f for f in prefill_flop_parts(d, prompt, cache_hit))
-    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
-    compute = (
-        dense_flop / (lay.tp * w) + expert_flop / (lay.stage_devices * w) + attn_flop / (lay.tp * bf16)
-    ) / (cal.eta_prefill)
+    compute = prefill_compute_s(d, acc, cal, prompt, cache_hit, lay) * prompts
     expert_total = d.expert_bytes * d.num_experts * d.num_moe_layers
     weights = ((d.weight_bytes - expert_total) / lay.tp + expert_total / lay.stage_devices) / (
         acc.memory_bytes_per_s * cal.eta_hbm
@@ -281,6 +292,25 @@ def prefill_batch_s(
     work = max(compute, weights)
     hidden = cal.overlap * min(work, comm) if lay.ep > 1 else 0.0
     return float(work + comm - hidden + p2p + cal.step_overhead_s)
+
+
+def prefill_compute_s(
+    d: ServeDims, acc: Accelerator, cal: ServeCalibration, prompt: float, cache_hit: float = 0.0,
+    lay: ServeLayout | None = None,
+) -> float:  # fmt: skip
+    """Seconds of tensor work to prefill one prompt at ``eta_prefill``: matmuls at the weight
+    format's peak, the attention core at BF16's. With `lay`, the time on one attention group
+    (attention and dense layers over its ``tp`` ranks, routed experts over the whole stage);
+    without, device-seconds on one device."""
+    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
+    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
+    if cal.expert_gemm_share is not None:
+        expert = expert / cal.expert_gemm_share
+    if lay is None:
+        return ((dense + expert) / w + attn / bf16) / cal.eta_prefill
+    return (
+        dense / (lay.tp * w) + expert / (lay.stage_devices * w) + attn / (lay.tp * bf16)
+    ) / cal.eta_prefill
 
 
 def prefill_flop_parts(d: ServeDims, prompt: float, cache_hit: float = 0.0) -> tuple[float, float, float]:
@@ -314,9 +344,7 @@ def prefill_tokens_per_s_per_device(
     counting cache hits as served. Per computed token: its compute share on one device, against
     its dispatch and combine traffic; weights are read once per large batch (not the bound)."""
     computed = prompt * (1 - cache_hit)
-    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
-    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
-    compute = ((dense + expert) / w + attn / bf16) / (cal.eta_prefill * lay.tp * lay.pp)
+    compute = prefill_compute_s(d, acc, cal, prompt, cache_hit) / (lay.tp * lay.pp)
     # as in colocated prefill: tensor-parallel all-reduces stay inside the fitted eta_prefill, the
     # experts' all-to-all is priced (tokens per device: the group's tp ranks share a prompt)
     comm = (

@@ -31,8 +31,7 @@ from trillion.serve.perf import (
     all_to_all_s,
     decode_step,
     load_serve_calibration,
-    peak_flop_per_s,
-    prefill_flop_parts,
+    prefill_compute_s,
     prefill_s,
 )
 from trillion.spec.hardware import Accelerator
@@ -124,10 +123,7 @@ def prefill_s_per_token(
     """Seconds of one attention group per prompt token (the stages in turn, cached tokens free):
     its compute, and with ep > 1 its tokens' dispatch and combine (the all-to-all grows with the
     tokens; tensor-parallel all-reduces stay inside the fitted prefill efficiency, as calibrated)."""
-    dense, expert, attn = prefill_flop_parts(d, prompt, cache_hit)
-    w, bf16 = peak_flop_per_s(acc, d.weights), peak_flop_per_s(acc, "bf16")
-    flop_s = dense / (lay.tp * w) + expert / (lay.stage_devices * w) + attn / (lay.tp * bf16)
-    compute = flop_s / (cal.eta_prefill * prompt)
+    compute = prefill_compute_s(d, acc, cal, prompt, cache_hit, lay) / prompt
     if lay.ep <= 1:
         return compute
     new = max(1.0, prompt * (1 - cache_hit))
