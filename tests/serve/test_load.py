@@ -32,6 +32,17 @@ def test_an_idle_replica_answers_in_one_prefill_and_one_step_per_token():
     assert r.tpot_s["p50"] == pytest.approx(STEP[1], rel=0.02)
 
 
+def test_mean_ttft_is_the_idle_prefill_when_idle_and_grows_with_load():
+    """The mean TTFT (what MLPerf Server reports) sits on the idle time to first token at a trickle
+    and rises with the queue, above the median when the tail is long."""
+    # at 0.002/s a request finds the replica busy (4 s of decode) under 1% of the time
+    idle = simulate_load(STEP, PER_TOKEN, 1000, 200, 0.002, requests=300, seed=1)
+    assert idle.mean_ttft_s == pytest.approx(STEP[0] + 1000 * PER_TOKEN, rel=0.02)
+    busy = simulate_load(STEP, PER_TOKEN, 1000, 200, 0.9 * idle.capacity_qps, requests=3000, seed=2)
+    assert busy.mean_ttft_s > idle.mean_ttft_s
+    assert busy.ttft_s["p50"] <= busy.mean_ttft_s <= busy.ttft_s["p99"]
+
+
 def test_latency_grows_with_load_and_capacity_is_the_limit():
     rates = [0.5, 4.0, 8.0, 10.0]
     runs = [simulate_load(STEP, PER_TOKEN, 1000, 200, q, seed=7) for q in rates]

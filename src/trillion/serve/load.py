@@ -38,6 +38,7 @@ class LoadResult:
     tpot_s: dict[str, float] = field(default_factory=dict)
     mean_concurrency: float = 0.0
     mean_latency_s: float = 0.0
+    mean_ttft_s: float = float("nan")
     max_queue: int = 0
 
     @property
@@ -139,5 +140,6 @@ def simulate_load(
         qps=qps, requests=requests, seed=seed, stable=stable, capacity_qps=float(capacity),
         ttft_s=pct(ttft), tpot_s=pct(tpot), mean_concurrency=float(area / t) if t else 0.0,
         mean_latency_s=float(np.nanmean(done[counted] - arrivals[counted])) if ok.any() else float("nan"),
+        mean_ttft_s=float(np.mean(ttft[ok])) if ok.any() else float("nan"),
         max_queue=max_queue,
     ) if span > 0 else LoadResult(qps=qps, requests=requests, seed=seed, stable=False, capacity_qps=float(capacity))  # fmt: skip
