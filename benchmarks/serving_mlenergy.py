@@ -1,6 +1,6 @@
 """Serving energy per output token against ML.ENERGY's measured vLLM runs (H100, B200).
 
-Run:  .venv/bin/python benchmarks/serving_mlenergy.py [--write-calibration]
+Run:  .venv/bin/python benchmarks/serving_mlenergy.py [--write-calibration] [--pooled]
 
 Data: ../shared/data/mlenergy_v3_llm_summary.csv (ML.ENERGY Leaderboard v3.0, vLLM 0.11.1; GPU
 energy only). Rows used: text tasks (lm-arena-chat, gpqa, sourcegraph-fim) of models whose
@@ -66,11 +66,15 @@ PRECISION = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "mxfp4"}  # no mxfp4 row
 GPU = {"H100": "h100-sxm", "B200": "b200"}
 FITTED = ("eta_moe", "eta_gemm", "eta_prefill", "step_overhead_s", "per_sequence_s", "allreduce_latency_s")
 PER_DEVICE = ("eta_hbm", "memory_bound_activity")  # one value per GPU type
+# --pooled: no per-device constant at all — one HBM efficiency and one activity for every device,
+# plus a per-layer launch floor (`ServeCalibration.layer_floor_s`), so a device's figures follow
+# from its own specs (bandwidth, peaks, TDP), never from the mean of other devices
+POOLED = (*FITTED, "eta_hbm", "memory_bound_activity", "layer_floor_s")
 START = dict(eta_hbm=0.8, eta_moe=0.6, eta_gemm=0.6, eta_prefill=0.5, step_overhead_s=0.003, per_sequence_s=20e-6,
-             allreduce_latency_s=15e-6, memory_bound_activity=0.5)  # fmt: skip
+             allreduce_latency_s=15e-6, memory_bound_activity=0.5, layer_floor_s=2e-5)  # fmt: skip
 BOUNDS = dict(eta_hbm=(0.2, 0.95), eta_moe=(0.1, 1.0), eta_gemm=(0.1, 0.95), eta_prefill=(0.1, 0.95),
               step_overhead_s=(1e-4, 0.03), per_sequence_s=(0.0, 5e-4), allreduce_latency_s=(1e-6, 2e-4),
-              memory_bound_activity=(0.0, 1.0))  # fmt: skip
+              memory_bound_activity=(0.0, 1.0), layer_floor_s=(0.0, 3e-4))  # fmt: skip
 PROMPT_BOUNDS = (100.0, 8000.0)
 
 
@@ -211,6 +215,9 @@ def write_calibration(cal: ServeCalibration, prompts: dict[str, float], n_rows: 
 
 
 def main() -> None:
+    global FITTED, PER_DEVICE
+    if "--pooled" in sys.argv:
+        FITTED, PER_DEVICE = POOLED, ()
     rows = load_rows()
     cal_rows, test_rows = split_rows(rows)
     print(f"{len(rows)} usable rows: {len(cal_rows)} calibrate ({sorted({r['arch'] for r in cal_rows})}),")

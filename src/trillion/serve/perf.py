@@ -52,6 +52,10 @@ class ServeCalibration:
     # on its own few tokens, at this fraction of the dense GEMMs' efficiency (decode and prefill).
     eta_kv: float | None = None
     expert_gemm_share: float | None = None
+    # per layer per forward step: the kernels' launch and synchronisation floor, which no bandwidth
+    # shortens (0: absent, as in the shipped fit). With it, one HBM efficiency can serve devices of
+    # very different bandwidth: a faster memory leaves the floor a larger share of the step.
+    layer_floor_s: float = 0.0
     eta_prefill: float = 0.60  # achieved tensor throughput in prefill
     step_overhead_s: float = 0.003  # scheduler, sampling, launches per decode step
     per_sequence_s: float = 20e-6  # host work per sequence per step (scheduling, sampling, output)
@@ -260,6 +264,8 @@ def decode_step(
         compute = compute + routed / peak * (1 / cal.expert_gemm_share - 1)
     comm = _comm_s(d, lay, acc, b * verify, cal)
     host = cal.step_overhead_s + b * cal.per_sequence_s + (lay.pp - 1) * _p2p_s(d, lay, acc, b * verify, cal)
+    if cal.layer_floor_s:
+        host = host + d.num_layers * cal.layer_floor_s
     work = np.maximum(memory, compute) * (1 + sp.draft_tokens * sp.draft_cost)
     hidden = cal.overlap * np.minimum(work, comm) if lay.ep > 1 else 0.0
     total = work + comm - hidden + host
@@ -291,7 +297,7 @@ def prefill_batch_s(
     p2p = (lay.pp - 1) * float(np.asarray(_p2p_s(d, lay, acc, new, cal)))
     work = max(compute, weights)
     hidden = cal.overlap * min(work, comm) if lay.ep > 1 else 0.0
-    return float(work + comm - hidden + p2p + cal.step_overhead_s)
+    return float(work + comm - hidden + p2p + cal.step_overhead_s + d.num_layers * cal.layer_floor_s)
 
 
 def prefill_compute_s(
