@@ -224,11 +224,14 @@ def _wait_for(condition, what: str, timeout_s: float = 60.0) -> None:
         time.sleep(0.01)
 
 
-def _slow_payload(log: list[str], seconds: float = 3.0):
-    """A stand-in for the planner that checks for cancellation between 50 ms 'stages'."""
+def _slow_payload(log: list[str], seconds: float = 3.0, started: list | None = None):
+    """A stand-in for the planner that checks for cancellation between 50 ms 'stages'; `started`
+    collects the requests it began, in order."""
 
     def payload(data, check=lambda: None):
         log.append("start")
+        if started is not None:
+            started.append(data.get("gpus"))
         t0 = time.perf_counter()
         try:
             while time.perf_counter() - t0 < seconds:
@@ -265,7 +268,8 @@ def test_abandoned_queue_never_runs_and_a_new_request_is_prompt(server, monkeypa
     """Ten distinct plans whose clients all leave: at most the two running ones start; a fresh
     request afterwards is answered without waiting for the abandoned work."""
     log: list[str] = []
-    monkeypatch.setattr(webapp, "plan_payload", _slow_payload(log, seconds=2.0))
+    started: list[int] = []
+    monkeypatch.setattr(webapp, "plan_payload", _slow_payload(log, seconds=2.0, started=started))
     socks = []
     for i in range(10):
         body = json.dumps({"gpus": 100 + i}).encode()
@@ -276,8 +280,12 @@ def test_abandoned_queue_never_runs_and_a_new_request_is_prompt(server, monkeypa
     # events, not sleeps (a busy machine only makes these waits longer): the running plans start,
     # their clients leave, each running plan notices and stops
     _wait_for(lambda: log.count("start") == webapp.MAX_CONCURRENT_PLANS, "the running plans to start")
-    for s in socks:
-        s.close()
+    # the queued clients leave first, then the running ones: a running plan's slot, once freed,
+    # must not go to a queued plan whose client has gone (TCP delivers the closes in this order)
+    running = set(started)
+    queued_first = sorted(range(len(socks)), key=lambda i: 100 + i in running)
+    for i in queued_first:
+        socks[i].close()
     _wait_for(lambda: log.count("cancelled") == log.count("start"), "the abandoned plans to be cancelled")
     t0 = time.perf_counter()
     got, _, body = _post(server.port, {"gpus": 999})
