@@ -28,6 +28,7 @@ FLAGS = {
     "context": "--context", "prompt": "--prompt", "output": "--output", "batch": "--batch",
     "latency_target": "--latency-target", "accelerator": "--gpu", "cluster": "--cluster",
     "region": "--region", "year": "--year", "ownership": "--ownership", "embodied_method": "--embodied-method",
+    "framework": "--framework", "compile": "--compile",
     "mfu": "--mfu", "budget": "--budget", "price": "--price", "pue": "--pue", "bootstrap": "--bootstrap",
     "loo": "--loo", "law": "--law", "fit": "--fit", "flop": "--flop", "params": "--params", "out": "--out",
     "method": "--method", "rank": "--rank", "preset": "--preset", "corpus": "--corpus", "device": "--device",

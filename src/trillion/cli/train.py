@@ -23,19 +23,29 @@ def plan_from_flags(
     global_batch: str | None = None,
     precision: str = "bf16",
     layout: str | None = None,
-    zero: int = 1,
+    zero: int | None = None,
     recompute: str | None = None,
     calibration: str | None = None,
     attention_kernel: str = "flash",
     optimizer: str = "adamw",
+    framework: str = "deepspeed",
+    compiled: bool = False,
+    scale_up_bandwidth: str | None = None,
+    scale_out_bandwidth: str | None = None,
 ):
     """Parse the training flags (strings as typed) and plan the run (`trillion.plan_training`)."""
     from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
     from trillion.plan.calibration import load_calibration
+    from trillion.plan.frameworks import DEFAULT_ZERO
     from trillion.plan.train import plan_training
+    from trillion.spec.choices import FRAMEWORKS, check_choice
     from trillion.spec.layout import complete_layout, parse_layout
-    from trillion.units import parse_context_len
+    from trillion.units import parse_context_len, parse_quantity
 
+    check_choice(framework, FRAMEWORKS, "framework")
+    if compiled and framework != "fsdp2":
+        raise InputError("compile", None, f"applies to --framework fsdp2 only, not {framework!r}")
+    zero = DEFAULT_ZERO[framework] if zero is None else zero
     n_tokens = positive_count(tokens, "--tokens")
     s = parse_context_len(seq_len, "--seq-len")
     if cluster:
@@ -45,7 +55,22 @@ def plan_from_flags(
 
             cl = replace(cl, num_devices=positive_count(gpus, "--gpus")).validate()
     else:
-        cl = make_cluster(find_accelerator(gpu), positive_count(gpus or "1024", "--gpus"))
+        up = (
+            parse_quantity(scale_up_bandwidth, "byte_per_s", "--scale-up-bandwidth")
+            if scale_up_bandwidth
+            else None
+        )
+        out = (
+            parse_quantity(scale_out_bandwidth, "byte_per_s", "--scale-out-bandwidth")
+            if scale_out_bandwidth
+            else None
+        )
+        cl = make_cluster(
+            find_accelerator(gpu),
+            positive_count(gpus or "1024", "--gpus"),
+            scale_up_bytes_per_s=up,
+            scale_out_bytes_per_s=out,
+        )
     batch_seqs = positive_count(global_batch, "--global-batch") if global_batch else None
     lay = None
     if layout:
@@ -66,6 +91,8 @@ def plan_from_flags(
         calibration=cal,
         attention_kernel=attention_kernel,
         optimizer=optimizer,
+        framework=framework,
+        compiled=compiled,
     )
 
 
@@ -86,7 +113,9 @@ def train(
     layout: Annotated[
         str | None, typer.Option(help="e.g. tp=8,pp=16,ep=64,dp=8,mbs=1 (default: search).")
     ] = None,
-    zero: Annotated[int, typer.Option(help="ZeRO stage 0-3 over data parallel.")] = 1,
+    zero: Annotated[
+        int | None, typer.Option(help="ZeRO stage 0-3 over data parallel (default: the framework's).")
+    ] = None,
     recompute: Annotated[
         str | None, typer.Option(help="none | selective | full (default: searched).")
     ] = None,
@@ -98,19 +127,39 @@ def train(
         str | None, typer.Option(help="Calibration TOML (e.g. from trillion ladder).")
     ] = None,
     attention_kernel: Annotated[str, typer.Option("--attention-kernel", help="flash or unfused.")] = "flash",
+    framework: Annotated[
+        str,
+        typer.Option(
+            help="deepspeed (nothing overlapped; fitted on vTrain's Megatron-DeepSpeed runs), megatron"
+            " (distributed optimizer, TP/DP/all-to-all overlap) or fsdp2 (per-layer FSDP2, ZeRO-3,"
+            " prefetch); the last two fitted on published throughput."
+        ),
+    ] = "deepspeed",
+    compiled: Annotated[
+        bool, typer.Option("--compile", help="fsdp2 under torch.compile (fused element-wise work).")
+    ] = False,
     region: Annotated[
         str, typer.Option(help="Grid region for the footprint (see trillion footprint).")
     ] = "World",
     pue: Annotated[str | None, typer.Option(help="PUE or range for the footprint.")] = None,
     price: Annotated[str | None, typer.Option(help="USD per device-hour for the footprint.")] = None,
+    power: Annotated[
+        str | None, typer.Option(help="Device power in W for the footprint (devices without a TDP).")
+    ] = None,
+    scale_up_bandwidth: Annotated[
+        str | None, typer.Option("--scale-up-bandwidth", help="Per device, per direction, e.g. '400 GB/s'.")
+    ] = None,
+    scale_out_bandwidth: Annotated[
+        str | None, typer.Option("--scale-out-bandwidth", help="Per device, e.g. '400 Gbit/s'.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a training run: layout, memory, step time, MFU, days, accelerator-hours and footprint."""
 
-    fkw = FootprintFlags(region=region, pue=pue, price=price).kwargs()
+    fkw = FootprintFlags(region=region, pue=pue, price=price, power=power).kwargs()
     plan = plan_from_flags(
         name, tokens, gpus, gpu, cluster, seq_len, global_batch, precision, layout, zero, recompute,
-        calibration, attention_kernel, optimizer,
+        calibration, attention_kernel, optimizer, framework, compiled, scale_up_bandwidth, scale_out_bandwidth,
     )  # fmt: skip
     fp = None
     if plan.fits:

@@ -12,30 +12,43 @@ from __future__ import annotations
 from dataclasses import fields
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from trillion.errors import InputError
 from trillion.io.files import read_toml
+from trillion.plan.frameworks import PROFILE_KEYS
 from trillion.plan.perf import Calibration
-from trillion.spec.choices import ATTENTION_KERNELS
+from trillion.spec.choices import ATTENTION_KERNELS, FRAMEWORKS
 from trillion.spec.hardware import Accelerator
 
 DEFAULT = "a100-vtrain-single"
+# each framework's calibration: the one fitted on measurements of that stack
+FRAMEWORK_CALIBRATION = {
+    "megatron": "published-throughput",  # benchmarks/training_published.py
+    "fsdp2": "published-throughput",
+    "deepspeed": "a100-vtrain-single",  # benchmarks/step_time_vtrain.py (Megatron-DeepSpeed)
+}
 REFERENCE_DEVICE = "a100-80gb"  # where the default calibration was measured
 
 
-def load_calibration(path: str | Path | None = None) -> Calibration:
-    """A `Calibration` from a TOML file (keys = Calibration fields), or the shipped default."""
+def load_calibration(path: str | Path | None = None, *, framework: str | None = None) -> Calibration:
+    """A `Calibration` from a TOML file (keys = Calibration fields), or the shipped one for
+    `framework` (`FRAMEWORK_CALIBRATION`; the vTrain fit when none is named)."""
     if path is None:
-        path = Path(str(resources.files("trillion.catalog") / "calibration" / f"{DEFAULT}.toml"))
+        name = FRAMEWORK_CALIBRATION.get(framework or "", DEFAULT)
+        path = Path(str(resources.files("trillion.catalog") / "calibration" / f"{name}.toml"))
     path = Path(path)
     where = str(path)
     data = read_toml(path, where=where)
     known = {f.name: f for f in fields(Calibration)}
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key == "name":
             continue
-        if key not in known:
+        if key == "framework":
+            kwargs["frameworks"] = _framework_tables(value, where)
+            continue
+        if key not in known or key in ("frameworks", "framework"):
             raise InputError(where, key, f"unknown calibration key; expected one of {sorted(known)}")
         if key in ("attention_kernel", "source"):
             if not isinstance(value, str):
@@ -49,6 +62,25 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
         if key in kwargs and not 0 < kwargs[key] <= 1:
             raise InputError(where, key, f"must be in (0, 1], got {kwargs[key]}")
     return Calibration(**kwargs).with_(source=kwargs.get("source", where))
+
+
+def _framework_tables(value: object, where: str) -> tuple:
+    """``[framework.NAME]`` tables -> Calibration.frameworks, each key checked."""
+    if not isinstance(value, dict):
+        raise InputError(where, "framework", "must be a table of [framework.NAME] tables")
+    out = []
+    for name, table in value.items():
+        if name not in FRAMEWORKS or not isinstance(table, dict):
+            raise InputError(where, f"framework.{name}", f"expected a table named one of {list(FRAMEWORKS)}")
+        for key, v in table.items():
+            if key not in PROFILE_KEYS:
+                raise InputError(
+                    where, f"framework.{name}.{key}", f"unknown; expected one of {list(PROFILE_KEYS)}"
+                )
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 10:
+                raise InputError(where, f"framework.{name}.{key}", f"must be a number in [0, 10], got {v!r}")
+        out.append((name, tuple((k, float(v)) for k, v in table.items())))
+    return tuple(out)
 
 
 def for_device(cal: Calibration, device: Accelerator, reference: Accelerator, dtype: str) -> Calibration:

@@ -13,7 +13,8 @@ the master-plus-moments part: `trillion.plan.optimizers`):
   gradients 4, fp32 master 4, Adam moments in bf16 4.
 ZeRO-1 shards master weights and Adam moments over the data-parallel group, ZeRO-2 also the
 gradients, ZeRO-3 also the weights (plus two gathered layers); expert parameters shard over their
-own (smaller) data-parallel group dp*cp/ep.
+own (smaller) data-parallel group tp*dp*cp/ep (MoE parallel folding: experts are not split by
+tensor parallelism, so the expert-parallel group may span tp*dp*cp).
 
 Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation", §4, generalised to GQA,
 gated FFNs and MoE): bytes per token per layer stored for the backward pass, 2-byte activations:
@@ -94,6 +95,7 @@ def memory_per_device(
     ep=1,
     vpp=1,
     zero=1,
+    dualpipe=False,
     recompute="selective",
     sequence_parallel=True,
     precision: str = "bf16",
@@ -117,13 +119,14 @@ def memory_per_device(
     edge = np.where(pp > 1, np.maximum(d.embed_params, d.head_params), d.embed_params + d.head_params) / tp
 
     dp_group = dp * cp
-    edp = dp * cp / ep
+    edp = tp * dp * cp / ep
     non_expert = dense_params + edge
 
     def shard(n, group, stage_min):
         return np.where(zero >= stage_min, n / group, n)
 
     weights = w_b * (shard(non_expert, dp_group, 3) + shard(expert_params, edp, 3))
+    weights = np.where(dualpipe, 2 * weights, weights)  # DualPipe: two copies (DeepSeek-V3 §3.2.1)
     zero3_buffer = np.where(
         zero >= 3, 2 * w_b * (d.attn_params + max(d.mlp_params, d.shared_params)) / tp, 0.0
     )

@@ -45,11 +45,20 @@ class Calibration:
     net_latency_s: float = 10e-6  # alpha per collective step
     layer_overhead_s: float = 300e-6  # host launch time of one layer's forward (backward: 2x)
     attention_kernel: str = "flash"  # "flash" (fused, causal-skipping) or "unfused"
-    dp_overlap: float = 0.0  # fraction of the data-parallel reduction hidden under backward
-    tp_overlap: float = 0.0  # fraction of backward TP all-reduces hidden under weight-gradient GEMMs
+    # framework behaviour (see trillion.plan.frameworks): how much communication hides under compute
+    dp_overlap: float = 0.0  # share of the last micro-batch's backward that hides the DP reduction
+    tp_overlap: float = 0.0  # fraction of TP collectives hidden under GEMMs (forward and backward)
+    ep_overlap: float = 0.0  # fraction of MoE dispatch/combine all-to-all hidden under compute
+    elementwise_factor: float = 1.0  # HBM passes of element-wise work over a fused stack's (eager > 1)
     moe_imbalance: float = 1.1  # busiest expert's load over the mean (routed tokens)
+    # kernels (0 = the neutral value: the vTrain fit predates them and stays exact)
+    eta_attn: float = 0.0  # flash attention's fraction of the 16-bit peak (0: eta_gemm); per framework
+    moe_overhead_s: float = 0.0  # per MoE layer forward (2x backward): routing, sort, token-count sync
     log_sigma: float = 0.10  # spread of log(measured / predicted) step time on the fitted data
     source: str = "defaults (not fitted)"
+    # per-framework overrides of the framework fields above: ((name, ((field, value), ...)), ...)
+    frameworks: tuple = ()
+    framework: str = ""  # the profile applied (trillion.plan.frameworks.for_framework), "" none
 
     def with_(self, **kwargs: Any) -> Calibration:
         return replace(self, **kwargs)
@@ -94,8 +103,40 @@ def all_to_all_s(nbytes, n, bw, cal: Calibration):
     return np.where(n > 1, cost, 0.0)
 
 
-def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *, moe: bool):
-    """(forward seconds, backward seconds, attention-core forward seconds) of one layer."""
+def moe_all_to_all_s(d: ModelDims, tokens, ep, tp, domain, up, out, cal: Calibration):
+    """Seconds of one MoE dispatch (or combine) all-to-all for `tokens` per rank, 2-byte hidden
+    states, over `ep` ranks laid after `tp` on scale-up domains of `domain` devices.
+
+    Inside a domain each of the ``top_k`` copies of a token goes to its expert's rank over the
+    scale-up links. Across domains the dispatcher (DeepEP, Megatron's flex dispatcher) sends a
+    token once per remote domain that holds any of its experts and forwards it inside over the
+    scale-up links: with experts spread uniformly, ``(n - 1) (1 - (1 - 1/n)^top_k)`` remote copies
+    for ``n`` domains (node-limited routing caps it lower; not modelled).
+    """
+    ep = np.asarray(ep, dtype=float)
+    row = 2.0 * d.hidden * tokens  # bytes of the rank's tokens, one copy each
+    span = np.maximum(ep * tp / domain, 1.0)  # domains the expert-parallel group spans
+    inside_share = np.minimum(domain / (tp * ep), 1.0)
+    local = row * d.top_k * inside_share * (ep - 1) / np.maximum(ep, 1) / (up * cal.eta_net)
+    remote = np.where(span > 1, row * (span - 1) * (1 - (1 - 1 / span) ** d.top_k), 0.0)
+    # forwarded copies arrive over scale-up after the remote hop
+    forwarded = row * d.top_k * (1 - inside_share)
+    cost = local + remote / (out * cal.eta_net) + forwarded / (up * cal.eta_net)
+    return np.where(ep > 1, cost + (ep - 1) * cal.net_latency_s, 0.0)
+
+
+def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *, moe: bool, peak16=None,
+                 fp8: bool = False):  # fmt: skip
+    """(forward seconds, backward seconds, attention-core forward seconds) of one layer.
+
+    The attention core runs at the 16-bit peak `peak16` (flash attention stays in bf16 in every FP8
+    recipe of Transformer Engine and torchao) with ``eta_attn``; its backward does 2.5x the
+    forward's FLOP with a flash kernel (five matmuls to two, Dao 2023), 2x unfused. With `fp8`,
+    every GEMM input is quantised first: a read of 2 bytes and a write of 1 per element, forward
+    (gradients; the activations' casts are fused into the norm or activation that produces them,
+    by Transformer Engine and by torch.compile alike), memory-bound.
+    """
+    peak16 = peak if peak16 is None else peak16
     tokens = b * s / cp  # tokens per device per micro-batch
     h = d.hidden
     # attention projections (q, kv, o) as GEMMs over the local heads
@@ -118,7 +159,8 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
     causal = 0.5 if cal.attention_kernel == "flash" else 1.0
     frac = d.attention_fraction(s)
     core_flop = 2 * b * heads * (s / cp) * s * causal * (d.q_width + d.v_width) / d.heads * frac
-    core = core_flop / (peak * cal.eta_gemm) + 2 * cal.gemm_overhead_s
+    eta_attn = cal.eta_attn or cal.eta_gemm
+    core = core_flop / (peak16 * eta_attn) + 2 * cal.gemm_overhead_s
     if cal.attention_kernel == "unfused":  # probabilities written, softmaxed, dropped out, read
         core = core + 2 * 4.5 * b * heads * (s / cp) * s / (hbm * cal.eta_hbm) * frac
     if d.recurrent_flop_per_token or d.indexer_flop_per_ctx_token:
@@ -127,7 +169,9 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
         extra = d.recurrent_flop_per_token / d.num_layers + (
             d.indexer_flop_per_ctx_token * d.attention_mixers / d.num_layers * (s + 1) / 2
         )
-        core = core + extra * tokens / tp / (peak * cal.eta_gemm)
+        core = core + extra * tokens / tp / (peak16 * eta_attn)
+    # elements entering a GEMM per token (attention: q/kv and o projections' inputs)
+    gemm_in = (h + d.v_width) / tp
     if moe:
         # experts are not tensor-parallel (expert TP = 1): each TP rank routes its sequence-parallel
         # shard of the tokens (Megatron-Core requires sequence parallelism with MoE and TP)
@@ -151,7 +195,9 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
                 2 * tokens * d.shared_params / tp, tokens, d.shared_params / (2 * h * tp), h, peak, hbm, cal
             )
         ffn = ffn + _gemm(2 * tokens / tp * d.router_params, tokens / tp, d.num_experts, h, peak, hbm, cal)
-        act = d.top_k * d.expert_width * (3 if d.gated else 2) / tp
+        # the activation, plus permute (gather each token top_k times) and unpermute (scatter back)
+        act = d.top_k * d.expert_width * (3 if d.gated else 2) / tp + (2 + 2 * d.top_k) * h / tp
+        gemm_in = gemm_in + d.top_k * (h + d.expert_width) / tp + (h + d.shared_params / (3 * h)) / tp
     elif d.mlp_width == 0:  # every layer is MoE: the dense-layer path is never used (0 layers)
         ffn = 0.0 * tokens
         act = 0.0
@@ -162,13 +208,17 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
             ffn_flop * d.mlp_width / (width + d.mlp_width), tokens, h, d.mlp_width / tp, peak, hbm, cal
         )
         act = d.mlp_width * (3 if d.gated else 2) / tp
+        gemm_in = gemm_in + (h + d.mlp_width) / tp
     # element-wise: 2 norms, residuals, biases+dropout (~10 h) and the FFN activation, 2 bytes each
-    elementwise = 2 * tokens * (10 * h + act) / (hbm * cal.eta_hbm)
-    gpu = proj + core + ffn + elementwise
+    elementwise = 2 * tokens * (10 * h + act) * cal.elementwise_factor / (hbm * cal.eta_hbm)
+    cast = 3 * tokens * gemm_in / (hbm * cal.eta_hbm) if fp8 else 0.0  # gradients, backward only
+    gpu = proj + core + ffn + elementwise + (cal.moe_overhead_s if moe else 0.0)
+    # flash attention's backward recomputes the scores: 2.5x the forward's matmuls, not 2x
+    core_bwd = (0.5 if cal.attention_kernel == "flash" else 0.0) * core
     # the host launches a layer's kernels ahead of the device; when the device work is shorter
     # than the launch stream (small layers, small micro-batches) the launches set the pace
     fwd = np.maximum(gpu, cal.layer_overhead_s)
-    bwd = np.maximum(2 * gpu, 2 * cal.layer_overhead_s)
+    bwd = np.maximum(2 * gpu + core_bwd + cast, 2 * cal.layer_overhead_s)
     return fwd, bwd, core
 
 
@@ -186,6 +236,7 @@ def step_time(
     ep=1,
     vpp=1,
     zero=1,
+    dualpipe=False,
     recompute="selective",
     dtype: str = "bf16",
     grad_bytes: float = 2.0,
@@ -196,6 +247,13 @@ def step_time(
     the mixed-precision recipe (for the optimizer's state traffic)."""
     acc = cluster.accelerator
     peak = acc.peak(dtype)
+    # attention and other 16-bit work: the dtype's own peak for a 16-bit recipe, else bf16 (fp16)
+    peak16 = (
+        peak
+        if dtype in ("bf16", "fp16")
+        else acc.peak_flop_per_s.get("bf16", acc.peak_flop_per_s.get("fp16", peak))
+    )
+    fp8 = dtype in ("fp8", "fp4")
     hbm = acc.memory_bytes_per_s
     up, out = cluster.scale_up_bytes_per_s, cluster.scale_out_bytes_per_s
     domain = cluster.scale_up_domain
@@ -203,9 +261,13 @@ def step_time(
     tokens = b * s / cp
     m = global_batch / (dp * b)  # micro-batches per step per pipeline
 
-    dense_f, dense_b, dense_core = _layer_times(d, s, b, tp, cp, ep, peak, hbm, cal, moe=False)
+    dense_f, dense_b, dense_core = _layer_times(
+        d, s, b, tp, cp, ep, peak, hbm, cal, moe=False, peak16=peak16, fp8=fp8
+    )
     if d.num_moe_layers:
-        moe_f, moe_b, moe_core = _layer_times(d, s, b, tp, cp, ep, peak, hbm, cal, moe=True)
+        moe_f, moe_b, moe_core = _layer_times(
+            d, s, b, tp, cp, ep, peak, hbm, cal, moe=True, peak16=peak16, fp8=fp8
+        )
     else:
         moe_f = moe_b = moe_core = 0.0
 
@@ -214,19 +276,28 @@ def step_time(
     # context parallel: K/V exchanged around the ring, forward and backward
     cp_bw = np.where(tp * cp <= domain, up, out)
     cp_x = np.where(cp > 1, 2 * (cp - 1) * (2.0 * tokens * d.kv_width / tp) / (cp_bw * cal.eta_net), 0.0)
-    # expert parallel: dispatch + combine all-to-all, forward and backward
-    ep_bw = np.where(tp * ep <= domain, up, out)
-    a2a = all_to_all_s(2.0 * tokens / tp * d.top_k * d.hidden, ep, ep_bw, cal) if d.num_moe_layers else 0.0
+    # expert parallel: dispatch + combine all-to-all, forward and backward, by tier
+    # an FP8 recipe dispatches 1-byte activations and combines in bf16 (DeepSeek-V3 §3.3, DeepEP):
+    # the pair of all-to-alls costs 3/4 of two bf16 ones
+    a2a = moe_all_to_all_s(d, tokens / tp, ep, tp, domain, up, out, cal) if d.num_moe_layers else 0.0
+    a2a = a2a * (0.75 if fp8 else 1.0)
 
     def layer_total(f, bk, core, extra_fwd):
-        fwd = f + 2 * tp_ar + cp_x + extra_fwd
-        # Megatron overlaps the input-gradient all-reduce with the weight-gradient GEMM
+        # TP collectives hidden under GEMMs by `tp_overlap` (Megatron's userbuffer overlap; 0 for
+        # vanilla TP), forward and backward
+        fwd = f + 2 * tp_ar * (1 - cal.tp_overlap) + cp_x + extra_fwd
         bwd = bk + 2 * tp_ar * (1 - cal.tp_overlap) + cp_x + extra_fwd
         redo = {"none": 0.0, "selective": core, "full": fwd}[recompute] if isinstance(recompute, str) else 0.0
         return fwd + bwd + redo
 
     per_dense = layer_total(dense_f, dense_b, dense_core, 0.0)
-    per_moe = layer_total(moe_f, moe_b, moe_core, 2 * a2a) if d.num_moe_layers else 0.0
+    # DualPipe pairs one micro-batch's forward chunk with another's backward chunk and hides both
+    # chunks' all-to-alls under the pair's compute, as far as it lasts (§3.2.1); otherwise
+    # `ep_overlap` of each is hidden
+    a2a_exposed = np.where(
+        dualpipe, np.maximum(2 * a2a - (moe_f + moe_b) / 2, 0.0), 2 * a2a * (1 - cal.ep_overlap)
+    )
+    per_moe = layer_total(moe_f, moe_b, moe_core, a2a_exposed) if d.num_moe_layers else 0.0
     layers_time = d.num_dense_layers * per_dense + d.num_moe_layers * per_moe
     stage_avg = layers_time / pp
     stage_max = stage_avg * np.ceil(d.num_layers / pp) / (d.num_layers / pp)
@@ -243,7 +314,8 @@ def step_time(
     t_mb_sum = layers_time + head + pp * p2p
     # 1F1B: (m - 1) slowest-stage slots plus one pass through every stage; interleaving (vpp)
     # shortens the fill and drain by vpp
-    pipeline = m * t_mb_max + (t_mb_sum - t_mb_max) / vpp
+    # DualPipe feeds micro-batches from both ends: about half the fill and drain
+    pipeline = m * t_mb_max + (t_mb_sum - t_mb_max) / vpp / np.where(dualpipe, 2.0, 1.0)
     bubble = pipeline - m * t_mb_sum / pp
 
     # data parallel: gradients of the local parameters, hierarchically over the domain
@@ -256,28 +328,42 @@ def step_time(
     dp_ar = hierarchical_allreduce_s(
         grad_bytes * (params_local - expert_local), dp * cp, inside, up, out, cal
     )
-    edp = dp * cp / ep
-    dp_ar = dp_ar + hierarchical_allreduce_s(
-        grad_bytes * expert_local, edp, np.maximum(inside / ep, 1), up, out, cal
+    # experts: MoE parallel folding (Megatron-Core) lets the expert-parallel group span tp*dp*cp;
+    # each expert is then replicated over the expert-data-parallel group of tp*dp*cp/ep ranks
+    edp = tp * dp * cp / ep
+    expert_ar = hierarchical_allreduce_s(
+        grad_bytes * expert_local, edp, np.maximum(domain / ep, 1), up, out, cal
     )
-    exposed_dp = dp_ar * (1 - cal.dp_overlap)
-    # ZeRO-3 / FSDP: weights all-gathered for forward and backward of every micro-batch (an
-    # all-gather moves half an all-reduce's bytes); gradients reduce-scattered instead of all-reduced
+    dp_ar = dp_ar + np.where(edp > 1, expert_ar, 0.0)
+    # overlapped reduction (Megatron's distributed optimizer, bucketed): the gradient
+    # reduce-scatter (half the all-reduce) under the last micro-batch's backward, the parameter
+    # all-gather (the other half) under the first micro-batch's forward; `dp_overlap` of each
+    # window hides that much
+    t_bwd_mb = (d.num_dense_layers * dense_b + d.num_moe_layers * moe_b) / pp
+    t_fwd_mb = (d.num_dense_layers * dense_f + d.num_moe_layers * moe_f) / pp
+    exposed_dp = dp_ar - cal.dp_overlap * (np.minimum(dp_ar / 2, t_bwd_mb) + np.minimum(dp_ar / 2, t_fwd_mb))
+    # ZeRO-3 / FSDP: weights all-gathered layer by layer for forward and again for backward of
+    # every micro-batch (an all-gather moves half an all-reduce's bytes), gradients
+    # reduce-scattered; the next layer's gather is prefetched under this layer's compute, so per
+    # micro-batch only what exceeds the compute shows: max(0, AG - fwd) + max(0, AG + RS - bwd)
     gather = hierarchical_allreduce_s(2.0 * params_local, dp * cp, inside, up, out, cal) / 2
-    exposed_dp = np.where(
-        np.asarray(zero) >= 3, exposed_dp / 2 + 2 * m * gather * (1 - cal.dp_overlap), exposed_dp
-    )
+    fsdp = m * (np.maximum(gather - t_fwd_mb, 0.0) + np.maximum(gather + dp_ar / 2 - t_bwd_mb, 0.0))
+    exposed_dp = np.where(np.asarray(zero) >= 3, fsdp, exposed_dp)
     # optimizer: state traffic per local parameter (AdamW, bf16 recipe: 32 bytes; see optimizers)
     recipe = dtype if dtype in RECIPE_MOMENT_BYTES else "bf16"
     opt_s = step_traffic_bytes(optimizer, recipe) * params_local / (hbm * cal.eta_hbm)
-    step = pipeline + exposed_dp + opt_s
+    # FP8 weights: each micro-batch quantises the local weights (2 bytes read, 1 written) for the
+    # forward GEMM and again, transposed, for the backward's
+    cast_w = 6 * m * params_local / (hbm * cal.eta_hbm) if fp8 else 0.0
+    step = pipeline + exposed_dp + opt_s + cast_w
 
     parts = {
         "compute_and_tp": m * t_mb_sum / pp,
         "pipeline_bubble": bubble,
         "dp_reduce_exposed": exposed_dp,
         "optimizer": opt_s,
-        "tp_comm": m * 4 * tp_ar * d.num_layers / pp,
-        "ep_all_to_all": m * 4 * a2a * d.num_moe_layers / pp if d.num_moe_layers else 0.0 * step,
+        # exposed communication (what overlap leaves), for the activity shares of the power model
+        "tp_comm": m * 4 * tp_ar * (1 - cal.tp_overlap) * d.num_layers / pp,
+        "ep_all_to_all": m * 2 * a2a_exposed * d.num_moe_layers / pp if d.num_moe_layers else 0.0 * step,
     }
     return StepTime(step_s=step, parts=parts)

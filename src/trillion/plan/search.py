@@ -1,8 +1,8 @@
 """Layout search: enumerate every valid layout as arrays, prune on memory, rank on step time.
 
 Axes searched: tp (powers of two within the scale-up domain and dividing the heads), pp (dividing
-the world size, at least two layers per stage; stages may be uneven), cp, ep (dividing the experts and dp*cp), mbs,
-ZeRO stage, recompute and interleaving. Constraints: dp*tp*pp*cp = world size; the global batch
+the world size, at least two layers per stage; stages may be uneven), cp, ep (dividing the experts and tp*dp*cp: MoE parallel folding), mbs,
+ZeRO stage, recompute, interleaving and (MoE) DualPipe. Constraints: dp*tp*pp*cp = world size; the global batch
 divides into dp*mbs micro-batches; pp <= layers. Everything is computed on numpy arrays in one
 pass, so the search costs milliseconds to a second even for trillion-parameter MoEs on 16k devices.
 """
@@ -69,12 +69,14 @@ def candidate_arrays(
             continue
         dp = world // (tp * pp * cp)
         for ep in eps:
-            if (dp * cp) % ep:
+            if (tp * dp * cp) % ep:
                 continue
             for mbs in (1, 2, 4, 8):
                 if global_batch % (dp * mbs):
                     continue
-                for vpp in (1, 2) if pp > 1 else (1,):
+                # interleaved 1F1B (vpp 2) or, for MoE stacks, DualPipe (flag -1 in the vpp column)
+                schedules = ((1, 2) + ((-1,) if d.num_moe_layers else ())) if pp > 1 else (1,)
+                for vpp in schedules:
                     if vpp > 1 and d.num_layers % (pp * vpp):
                         continue
                     for z in zero_stages:
@@ -88,7 +90,10 @@ def candidate_arrays(
         return {}, rejected
     a = np.array(rows, dtype=np.int64).T
     names = ("dp", "tp", "pp", "cp", "ep", "mbs", "vpp", "zero", "recompute_idx")
-    return dict(zip(names, a, strict=True)), rejected
+    out = dict(zip(names, a, strict=True))
+    out["dualpipe"] = out["vpp"] < 0
+    out["vpp"] = np.abs(out["vpp"])
+    return out, rejected
 
 
 def search(
@@ -117,7 +122,7 @@ def search(
     n = len(arrays["dp"])
     rec = np.array(recompute)[arrays["recompute_idx"]]
     mem = np.empty(n)
-    axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "vpp", "zero")
+    axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "vpp", "zero", "dualpipe")
 
     def layouts_of(sel: np.ndarray) -> dict[str, Any]:
         return {k: arrays[k][sel] for k in axes}
@@ -175,6 +180,7 @@ def search(
             ep=int(arrays["ep"][i]),
             mbs=int(arrays["mbs"][i]),
             vpp=int(arrays["vpp"][i]),
+            dualpipe=bool(arrays["dualpipe"][i]),
             zero=int(arrays["zero"][i]),
             recompute=str(rec[i]),  # type: ignore[arg-type]
         )

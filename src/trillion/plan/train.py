@@ -22,11 +22,19 @@ from trillion.count.flop import forward_flop
 from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.plan.calibration import REFERENCE_DEVICE, for_device, load_calibration
+from trillion.plan.frameworks import DEFAULT_ZERO, for_framework
 from trillion.plan.memory import memory_per_device
 from trillion.plan.optimizers import find_optimizer, state_bytes
 from trillion.plan.perf import Calibration, step_time
 from trillion.plan.search import search
-from trillion.spec.choices import ATTENTION_KERNELS, RECOMPUTE, TRAIN_PRECISIONS, ZERO_STAGES, check_choice
+from trillion.spec.choices import (
+    ATTENTION_KERNELS,
+    FRAMEWORKS,
+    RECOMPUTE,
+    TRAIN_PRECISIONS,
+    ZERO_STAGES,
+    check_choice,
+)
 from trillion.spec.hardware import Cluster
 from trillion.spec.layout import Layout
 from trillion.spec.model import ModelSpec
@@ -130,36 +138,50 @@ def plan_training(
     global_batch: int | None = None,
     layout: Layout | None = None,
     precision: str = "bf16",
-    zero: int = 1,
+    zero: int | None = None,
     recompute: str | None = None,
     calibration: Calibration | None = None,
     attention_kernel: str = "flash",
     optimizer: str = "adamw",
+    framework: str = "deepspeed",
+    compiled: bool = False,
     seed: int = 0,
 ) -> TrainPlan:
     """Plan training `spec` on `cluster` for `tokens` tokens (see module doc for the uncertainty);
-    `optimizer` as in `trillion.plan.optimizers`."""
+    `optimizer` as in `trillion.plan.optimizers`; `framework` and `compiled` as in
+    `trillion.plan.frameworks` (the ZeRO stage defaults to the framework's: 1 for megatron and
+    deepspeed, 3 for fsdp2)."""
     if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens <= 0:
         raise InputError("tokens", None, f"must be a positive whole number, got {tokens!r}")
     check_choice(precision, TRAIN_PRECISIONS, "precision")
     check_choice(attention_kernel, ATTENTION_KERNELS, "attention_kernel")
+    check_choice(framework, FRAMEWORKS, "framework")
+    zero = DEFAULT_ZERO[framework] if zero is None else zero
     check_choice(zero, ZERO_STAGES, "zero")
     if recompute is not None:
         check_choice(recompute, RECOMPUTE, "recompute")
     opt = find_optimizer(optimizer)
     dtype = precision
     acc = cluster.accelerator
-    acc.peak(dtype)  # fails early, naming the device, when it has no such datapath
-    base = calibration or load_calibration()
+    if dtype not in acc.peak_flop_per_s:  # fails early, naming the device and the flag
+        have = ", ".join(p for p in TRAIN_PRECISIONS if p in acc.peak_flop_per_s) or "none"
+        raise InputError(
+            "precision", None, f"{acc.name} has no published dense {dtype} peak; precisions it runs: {have}"
+        )
+    base = calibration or load_calibration(framework=framework)
     cal = for_device(base, acc, accelerators()[REFERENCE_DEVICE], dtype).with_(
         attention_kernel=attention_kernel
     )
+    cal = for_framework(cal, framework, compiled=compiled)
     d = model_dims(spec)
     batch_seqs = global_batch or max(1, DEFAULT_BATCH_TOKENS // seq_len)
     assumptions = [
         f"calibration: {base.source} (eta_gemm {cal.eta_gemm:.3f} on {acc.name}, eta_hbm {cal.eta_hbm:.3f},"
         f" eta_net {cal.eta_net:.3f}, host launch floor {cal.layer_overhead_s * 1e6:.0f} us per layer)",
         f"attention kernel: {attention_kernel}; MoE load imbalance {cal.moe_imbalance}",
+        f"framework: {framework}{' (torch.compile)' if compiled else ''}: TP overlap {cal.tp_overlap:.2f},"
+        f" DP overlap {cal.dp_overlap:.2f}, MoE all-to-all overlap {cal.ep_overlap:.2f}, element-wise x"
+        f"{cal.elementwise_factor:.2f}, attention at {(cal.eta_attn or cal.eta_gemm):.2f} of the 16-bit peak",
         f"mixed precision: {precision} (model states per parameter: see trillion.plan.memory)",
         f"optimizer: {opt.name}, {state_bytes(opt.name, precision):g} bytes of state per parameter incl. fp32 master"
         f" ({opt.source})",
@@ -229,6 +251,7 @@ def plan_training(
         cp=layout.cp,
         ep=layout.ep,
         vpp=layout.vpp,
+        dualpipe=layout.dualpipe,
     )
     mem = {
         k: _scalar(v)

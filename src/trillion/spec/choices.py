@@ -12,6 +12,8 @@ ATTENTION_KERNELS: tuple[str, ...] = get_args(AttentionKernel)
 TrainPrecision = Literal["bf16", "fp16", "fp8"]  # mixed-precision recipe of the matmul datapath
 TRAIN_PRECISIONS: tuple[str, ...] = get_args(TrainPrecision)
 Schedule = Literal["1f1b", "interleaved"]
+Framework = Literal["megatron", "fsdp2", "deepspeed"]  # training stacks (trillion.plan.frameworks)
+FRAMEWORKS: tuple[str, ...] = get_args(Framework)
 ZERO_STAGES = (0, 1, 2, 3)  # 0 none, 1 optimizer states, 2 + gradients, 3 + parameters (FSDP)
 
 

@@ -2,7 +2,7 @@
 
 Axes: ``dp`` data, ``tp`` tensor, ``pp`` pipeline, ``cp`` context (sequence split across devices
 for attention), ``ep`` expert (MoE experts spread over devices; the expert-parallel group is carved
-out of ``dp * cp``, as in Megatron-Core). World size = dp * tp * pp * cp. ``mbs`` is the
+out of ``tp * dp * cp``: Megatron-Core's MoE parallel folding, expert tensor parallel 1). World size = dp * tp * pp * cp. ``mbs`` is the
 micro-batch size in sequences, ``vpp`` the virtual stages per device of an interleaved schedule.
 """
 
@@ -26,6 +26,10 @@ class Layout:
     zero: int = 1  # 0 none, 1 optimizer states, 2 + gradients, 3 + parameters (FSDP)
     recompute: Recompute = "selective"
     sequence_parallel: bool = True
+    # DeepSeek-V3's DualPipe (arXiv:2412.19437 §3.2.1): forward and backward chunks of two
+    # micro-batches overlapped so the MoE all-to-all and pipeline sends hide under compute, a
+    # bidirectional schedule with half 1F1B's fill and drain, two copies of each stage's weights
+    dualpipe: bool = False
 
     @property
     def world_size(self) -> int:
@@ -43,6 +47,8 @@ class Layout:
             parts.append(f"ep={self.ep}")
         if self.vpp > 1:
             parts.append(f"vpp={self.vpp}")
+        if self.dualpipe:
+            parts.append("dualpipe=1")
         parts += [f"mbs={self.mbs}", f"zero={self.zero}", f"recompute={self.recompute}"]
         return ",".join(parts)
 
@@ -54,6 +60,10 @@ class Layout:
                 raise InputError(where, axis, f"must be a positive integer, got {value!r}")
         if self.zero not in ZERO_STAGES:
             raise InputError(where, "zero", f"must be 0, 1, 2 or 3, got {self.zero!r}")
+        if self.dualpipe and (self.pp < 2 or self.vpp > 1):
+            raise InputError(
+                where, "dualpipe", f"needs pp >= 2 and no interleaving (pp={self.pp}, vpp={self.vpp})"
+            )
         if self.recompute not in RECOMPUTE:
             raise InputError(where, "recompute", f"must be none, selective or full, got {self.recompute!r}")
         if self.world_size != world_size:
@@ -63,15 +73,29 @@ class Layout:
                 f"dp({self.dp}) * tp({self.tp}) * pp({self.pp}) * cp({self.cp}) = {self.world_size}"
                 f" != world_size({world_size})",
             )
-        if (self.dp * self.cp) % self.ep:
-            raise InputError(where, "ep", f"ep({self.ep}) must divide dp({self.dp}) * cp({self.cp})")
+        if (self.tp * self.dp * self.cp) % self.ep:
+            raise InputError(
+                where, "ep", f"ep({self.ep}) must divide tp({self.tp}) * dp({self.dp}) * cp({self.cp})"
+            )
         return self
 
 
 def parse_layout(text: str, where: str = "layout") -> dict[str, int | str | bool]:
     """``"tp=8,pp=16,ep=64,dp=8,mbs=1"`` -> keyword arguments for `Layout` (values checked later)."""
     out: dict[str, int | str | bool] = {}
-    fields = {"dp", "tp", "pp", "cp", "ep", "mbs", "vpp", "zero", "recompute", "sequence_parallel"}
+    fields = {
+        "dp",
+        "tp",
+        "pp",
+        "cp",
+        "ep",
+        "mbs",
+        "vpp",
+        "zero",
+        "recompute",
+        "sequence_parallel",
+        "dualpipe",
+    }
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         key = key.strip()
@@ -79,8 +103,11 @@ def parse_layout(text: str, where: str = "layout") -> dict[str, int | str | bool
             raise InputError(where, key or part, f"expected key=value with key in {sorted(fields)}")
         if key == "recompute":
             out[key] = value.strip()
-        elif key == "sequence_parallel":
-            out[key] = value.strip().lower() in ("1", "true", "yes", "on")
+        elif key in ("sequence_parallel", "dualpipe"):
+            flag = value.strip().lower()
+            if flag not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+                raise InputError(where, key, f"must be 1 or 0 (true/false), got {value!r}")
+            out[key] = flag in ("1", "true", "yes", "on")
         else:
             digits = value.strip()
             lowest = 0 if key == "zero" else 1
