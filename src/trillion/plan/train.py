@@ -42,7 +42,20 @@ from trillion.spec.model import ModelSpec
 GOODPUT = Dist(
     0.75, 0.90, 0.97, "goodput triangular(0.75, 0.90, 0.97) after Llama 3 Sec 3.3.4 (as the planner)"
 )
-DEFAULT_BATCH_TOKENS = 16 * 2**20  # ~16M tokens per step when no global batch is given (Llama 3 405B)
+# the global batch when none is given: DeepSeek LLM's fitted compute-optimal batch (Bi et al. 2024,
+# arXiv:2401.02954 §3.1, eq. 1: B_opt = 0.2920 * C^0.3271 tokens, C the training FLOP), as a power
+# of two sequences, within [1M, 128M] tokens (the published range: GPT-3 3.2M, Llama 3 405B 16M,
+# DeepSeek-V3 63M)
+BATCH_RULE = (0.2920, 0.3271)
+BATCH_TOKENS_RANGE = (2**20, 2**27)
+
+
+def default_global_batch(train_flop: float, seq_len: int) -> int:
+    """Sequences per step from `BATCH_RULE` for `train_flop` FLOP of training at `seq_len`."""
+    a, b = BATCH_RULE
+    lo, hi = BATCH_TOKENS_RANGE
+    tokens = min(max(a * train_flop**b, lo), hi)
+    return max(1, 2 ** round(np.log2(tokens / seq_len)))
 
 
 def wall_clock_s(steps: int, step_s: float, cal: Calibration, seed: int = 0) -> np.ndarray:
@@ -174,7 +187,8 @@ def plan_training(
     )
     cal = for_framework(cal, framework, compiled=compiled)
     d = model_dims(spec)
-    batch_seqs = global_batch or max(1, DEFAULT_BATCH_TOKENS // seq_len)
+    flop_per_token = 3 * forward_flop(spec, seq_len).total  # the accounting's, no recompute
+    batch_seqs = global_batch or default_global_batch(float(flop_per_token) * tokens, seq_len)
     assumptions = [
         f"calibration: {base.source} (eta_gemm {cal.eta_gemm:.3f} on {acc.name}, eta_hbm {cal.eta_hbm:.3f},"
         f" eta_net {cal.eta_net:.3f}, host launch floor {cal.layer_overhead_s * 1e6:.0f} us per layer)",
@@ -186,7 +200,12 @@ def plan_training(
         f"optimizer: {opt.name}, {state_bytes(opt.name, precision):g} bytes of state per parameter incl. fp32 master"
         f" ({opt.source})",
         f"global batch: {batch_seqs} sequences of {seq_len} tokens ({batch_seqs * seq_len:,} tokens per step)"
-        + ("" if global_batch else " (default ~16M tokens per step)"),
+        + (
+            ""
+            if global_batch
+            else f" (chosen: DeepSeek LLM's compute-optimal batch {BATCH_RULE[0]} C^{BATCH_RULE[1]} tokens"
+            " for this run's FLOP, as a power of two sequences; pass --global-batch to set it)"
+        ),
         f"goodput: triangular({GOODPUT.low}, {GOODPUT.mode}, {GOODPUT.high}) after Llama 3 §3.3.4",
         f"step-time spread: lognormal sigma {cal.log_sigma:.3f} (fit residual)",
         "memory: framework overhead 3 GiB per device (assumption); busiest pipeline stage",
@@ -288,8 +307,15 @@ def plan_training(
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (batch_seqs * seq_len))
     wall_s, goodput = _wall_and_goodput(steps, step_s, cal, seed)
-    model_flop_per_token = 3 * forward_flop(spec, seq_len).total  # the accounting's, no recompute
+    model_flop_per_token = flop_per_token
     train_flop = float(model_flop_per_token) * tokens
+    m = batch_seqs // (layout.dp * layout.mbs)
+    if m < 2 * layout.pp:
+        assumptions.append(
+            f"warning: the global batch gives {m} micro-batches per pipeline for {layout.pp} stages; the"
+            f" pipeline bubble is {phase_fractions(st.parts, step_s)['idle']:.0%} of the step (a larger"
+            " --global-batch keeps the cluster busy)"
+        )
     return TrainPlan(
         model=spec.name,
         cluster=cluster,
