@@ -96,13 +96,6 @@ def hierarchical_allreduce_s(nbytes, n, inside, bw_up, bw_out, cal: Calibration)
     return np.where(n <= inside, flat, 2 * rs + across)
 
 
-def all_to_all_s(nbytes, n, bw, cal: Calibration):
-    """All-to-all where each rank sends `nbytes` in total, spread over `n` ranks."""
-    n = np.asarray(n, dtype=float)
-    cost = (n - 1) / np.maximum(n, 1) * nbytes / (bw * cal.eta_net) + (n - 1) * cal.net_latency_s
-    return np.where(n > 1, cost, 0.0)
-
-
 def moe_all_to_all_s(d: ModelDims, tokens, ep, tp, domain, up, out, cal: Calibration):
     """Seconds of one MoE dispatch (or combine) all-to-all for `tokens` per rank, 2-byte hidden
     states, over `ep` ranks laid after `tp` on scale-up domains of `domain` devices.
@@ -132,9 +125,9 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
     The attention core runs at the 16-bit peak `peak16` (flash attention stays in bf16 in every FP8
     recipe of Transformer Engine and torchao) with ``eta_attn``; its backward does 2.5x the
     forward's FLOP with a flash kernel (five matmuls to two, Dao 2023), 2x unfused. With `fp8`,
-    every GEMM input is quantised first: a read of 2 bytes and a write of 1 per element, forward
-    (gradients; the activations' casts are fused into the norm or activation that produces them,
-    by Transformer Engine and by torch.compile alike), memory-bound.
+    the backward quantises every GEMM's incoming gradient first (a read of 2 bytes and a write of
+    1 per element, memory-bound); the forward activations' casts are fused into the norm or
+    activation that produces them, by Transformer Engine and by torch.compile alike.
     """
     peak16 = peak if peak16 is None else peak16
     tokens = b * s / cp  # tokens per device per micro-batch
