@@ -25,17 +25,20 @@ import csv
 import os
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from trillion.catalog.hardware import accelerators, find_accelerator, make_cluster
+from trillion.catalog.hardware import find_accelerator, make_cluster
 from trillion.catalog.resolve import load_model
 from trillion.count.dims import ModelDims, model_dims
 from trillion.count.flop import forward_flop
-from trillion.plan.calibration import REFERENCE_DEVICE, for_device, load_calibration
-from trillion.plan.frameworks import for_framework
+from trillion.errors import InputError
+from trillion.plan.calibration import calibration_toml, for_run, load_calibration
 from trillion.plan.perf import Calibration, step_time
+from trillion.spec.hardware import Cluster
+from trillion.spec.layout import Layout
 
 VTRAIN = Path(__file__).resolve().parents[1] / "src/trillion/catalog/calibration/a100-vtrain-single.toml"
 DATA = (
@@ -130,39 +133,58 @@ def load(path: Path = DATA) -> list[Row]:
     return rows
 
 
+@cache
+def _dims(model: str) -> ModelDims:
+    return model_dims(load_model(model))
+
+
+@cache
+def _cluster(gpu: str, gpus: int) -> Cluster:
+    return make_cluster(find_accelerator(gpu), gpus)
+
+
+@cache
+def _shipped(framework: str) -> Calibration:
+    return load_calibration(framework=framework)
+
+
 def predict(rows: list[Row], base: Calibration | None) -> np.ndarray:
     """Predicted tokens/s/GPU for every row (NaN where the planner refuses the layout); `base`
     None: each row's framework's shipped calibration, as `plan_training` picks it."""
-    ref = accelerators()[REFERENCE_DEVICE]
     out = np.full(len(rows), np.nan)
     for i, r in enumerate(rows):
-        acc = find_accelerator(r.gpu)
-        cluster = make_cluster(acc, r.gpus)
-        given = base if base is not None else load_calibration(framework=r.framework)
-        cal = for_device(given, acc, ref, r.precision).with_(attention_kernel="flash")  # as plan_training
-        cal = for_framework(cal, r.framework, compiled=r.compiled and r.framework == "fsdp2")
-        d = model_dims(load_model(r.model))
+        cluster = _cluster(r.gpu, r.gpus)
+        cal = for_run(
+            base if base is not None else _shipped(r.framework),
+            cluster.accelerator,
+            r.precision,
+            framework=r.framework,
+            compiled=r.compiled and r.framework == "fsdp2",
+        )
         try:
-            st = step_time(
-                d,
-                cluster,
-                seq_len=r.seq_len,
-                global_batch=r.global_batch,
-                dp=r.dp,
-                tp=r.tp,
-                pp=r.pp,
-                mbs=r.mbs,
-                cp=r.cp,
-                ep=r.ep,
-                vpp=r.vp,
-                zero=3 if r.fsdp else 1,
-                recompute=r.recompute,
-                dtype=r.precision,
-                cal=cal,
-            )
-        except Exception as exc:  # noqa: BLE001 - a refused row is reported, not hidden
+            Layout(
+                dp=r.dp, tp=r.tp, pp=r.pp, cp=r.cp, ep=r.ep, mbs=r.mbs, vpp=r.vp, recompute=r.recompute
+            ).validate_for(r.gpus, r.id)  # fmt: skip
+        except InputError as exc:  # a refused row is reported, not hidden
             print(f"  {r.id}: refused ({exc})", file=sys.stderr)
             continue
+        st = step_time(
+            _dims(r.model),
+            cluster,
+            seq_len=r.seq_len,
+            global_batch=r.global_batch,
+            dp=r.dp,
+            tp=r.tp,
+            pp=r.pp,
+            mbs=r.mbs,
+            cp=r.cp,
+            ep=r.ep,
+            vpp=r.vp,
+            zero=3 if r.fsdp else 1,
+            recompute=r.recompute,
+            dtype=r.precision,
+            cal=cal,
+        )
         out[i] = r.global_batch * r.seq_len / float(np.asarray(st.step_s)) / r.gpus
     return out
 
@@ -196,7 +218,6 @@ FIT = (
     ("megatron", "eta_attn", 0.2, 1.0),
     ("fsdp2", "eta_attn", 0.2, 1.0),
     ("", "eta_hbm", 0.3, 1.0),
-    ("", "layer_overhead_s", 0.0, 2e-3),
     ("", "moe_overhead_s", 0.0, 5e-3),
     ("megatron", "tp_overlap", 0.0, 1.0),
     ("megatron", "dp_overlap", 0.0, 1.0),
@@ -239,19 +260,16 @@ def fit(rows: list[Row], base: Calibration) -> tuple[Calibration, np.ndarray]:
 
 
 def single_mfu(rows: list[Row], fit_rows: list[Row]) -> np.ndarray:
-    """Baseline: one MFU (median of the fit rows' measured MFU) applied to every row."""
+    """Baseline: one MFU (the geometric mean of the fit rows' measured MFU) applied to every row."""
 
-    def mfu(r: Row) -> float:
-        spec = load_model(r.model)
-        flop = 3 * forward_flop(spec, r.seq_len).total
-        return r.tokens_per_s_gpu * flop / find_accelerator(r.gpu).peak(r.precision)
+    def flop_per_token(r: Row) -> int:
+        return 3 * forward_flop(load_model(r.model), r.seq_len).total
 
-    u = float(np.exp(np.mean(np.log([mfu(r) for r in fit_rows]))))
-    out = []
-    for r in rows:
-        flop = 3 * forward_flop(load_model(r.model), r.seq_len).total
-        out.append(u * find_accelerator(r.gpu).peak(r.precision) / flop)
-    return np.array(out)
+    def peak(r: Row) -> float:
+        return find_accelerator(r.gpu).peak(r.precision)
+
+    u = float(np.exp(np.mean(np.log([r.tokens_per_s_gpu * flop_per_token(r) / peak(r) for r in fit_rows]))))
+    return np.array([u * peak(r) / flop_per_token(r) for r in rows])
 
 
 def bounds_note(x: np.ndarray) -> str:
@@ -266,34 +284,27 @@ OUT = Path(__file__).resolve().parents[1] / "src/trillion/catalog/calibration/pu
 def write_calibration(cal: Calibration, rows: list[Row]) -> None:
     """The in-sample fit as the package's calibration file, with its provenance and spread."""
     log_res = np.log(predict(rows, cal) / np.array([r.tokens_per_s_gpu for r in rows]))
-    glob = [f for fw, f, _, _ in FIT if not fw]
-    keep = (
-        "eta_gemm",
-        "eta_hbm",
-        "eta_net",
-        "gemm_overhead_s",
-        "net_latency_s",
-        "layer_overhead_s",
-        "moe_overhead_s",
+    fitted = [f"{fw + '.' if fw else ''}{f}" for fw, f, _, _ in FIT]
+    deepspeed = (
+        "deepspeed",
+        (("dp_overlap", 0.0), ("elementwise_factor", 1.0), ("ep_overlap", 0.0), ("tp_overlap", 0.0)),
     )
-    lines = [
-        "# Step-time efficiencies fitted by benchmarks/training_published.py --fit --write-calibration",
-        f"# on ../shared/data/training_throughput_published.csv ({len(rows)} published throughputs:",
-        "# Megatron-Bridge, NeMo, NeMo Automodel, torchtitan; H100 to GB300, BF16 and FP8). Fitted here:",
-        f"# {', '.join(glob)} and each [framework] table; eta_net, gemm_overhead_s and net_latency_s are the",
-        "# vTrain fit's (a100-vtrain-single.toml). Leave-one-source-out error: BENCHMARKS.md section 24.",
-        'name = "published-throughput"',
-        *(f"{k} = {getattr(cal, k):.6g}" for k in keep),
-        'attention_kernel = "flash"',
-        f"log_sigma = {float(np.std(log_res)):.4g}  # std of log(predicted/measured) on the fitted rows",
-        'source = "fitted on published training throughput (H100-GB300, Megatron and FSDP2 stacks); benchmarks/training_published.py"',
+    cal = cal.with_(
+        attention_kernel="flash",
+        log_sigma=round(float(np.std(log_res)), 4),
+        source="fitted on published training throughput (H100-GB300, Megatron and FSDP2 stacks);"
+        " benchmarks/training_published.py",
+        frameworks=(*cal.frameworks, deepspeed),
+    )
+    header = [
+        "Step-time efficiencies fitted by benchmarks/training_published.py --fit --write-calibration",
+        f"on ../shared/data/training_throughput_published.csv ({len(rows)} published throughputs:",
+        "Megatron-Bridge, NeMo, NeMo Automodel, torchtitan; H100 to GB300, BF16 and FP8). Fitted:",
+        f"{', '.join(fitted)}; the rest are the vTrain fit's (a100-vtrain-single.toml).",
+        "[framework.deepspeed]: Megatron-DeepSpeed as vTrain measured it, nothing overlapped.",
+        "log_sigma: std of log(predicted/measured) on the fitted rows. Leave-one-source-out: BENCHMARKS.md 24.",
     ]
-    for name, table in cal.frameworks:
-        lines.append(f"\n[framework.{name}]")
-        lines += [f"{k} = {v:.6g}" for k, v in table]
-    lines.append("\n[framework.deepspeed]  # Megatron-DeepSpeed as vTrain measured it: nothing overlapped")
-    lines += ["tp_overlap = 0", "dp_overlap = 0", "ep_overlap = 0", "elementwise_factor = 1"]
-    OUT.write_text("\n".join(lines) + "\n")
+    OUT.write_text(calibration_toml(cal, header))
     print(f"wrote {OUT}")
 
 

@@ -11,6 +11,7 @@ from trillion.catalog import DEFAULT_MODEL
 from trillion.cli.common import JsonFlag, console, positive_count, print_json, resolve_model
 from trillion.cli.options import FootprintFlags
 from trillion.errors import InputError
+from trillion.spec.choices import DEFAULT_FRAMEWORK
 
 
 def plan_from_flags(
@@ -28,7 +29,7 @@ def plan_from_flags(
     calibration: str | None = None,
     attention_kernel: str = "flash",
     optimizer: str = "adamw",
-    framework: str = "deepspeed",
+    framework: str = DEFAULT_FRAMEWORK,
     compiled: bool = False,
     scale_up_bandwidth: str | None = None,
     scale_out_bandwidth: str | None = None,
@@ -42,9 +43,7 @@ def plan_from_flags(
     from trillion.spec.layout import complete_layout, parse_layout
     from trillion.units import parse_context_len, parse_quantity
 
-    check_choice(framework, FRAMEWORKS, "framework")
-    if compiled and framework != "fsdp2":
-        raise InputError("compile", None, f"applies to --framework fsdp2 only, not {framework!r}")
+    check_choice(framework, FRAMEWORKS, "framework")  # before the framework's ZeRO default
     zero = DEFAULT_ZERO[framework] if zero is None else zero
     n_tokens = positive_count(tokens, "--tokens")
     s = parse_context_len(seq_len, "--seq-len")
@@ -134,7 +133,7 @@ def train(
             " (distributed optimizer, TP/DP/all-to-all overlap) or fsdp2 (per-layer FSDP2, ZeRO-3,"
             " prefetch); the last two fitted on published throughput."
         ),
-    ] = "deepspeed",
+    ] = DEFAULT_FRAMEWORK,
     compiled: Annotated[
         bool, typer.Option("--compile", help="fsdp2 under torch.compile (fused element-wise work).")
     ] = False,

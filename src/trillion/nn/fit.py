@@ -187,9 +187,7 @@ def ladder_calibration(runs: list[dict[str, Any]], path: str | Path) -> dict[str
     records the device and framework it was measured on. `trillion train --calibration FILE`
     then plans with it.
     """
-    from dataclasses import asdict
-
-    from trillion.plan.calibration import load_calibration
+    from trillion.plan.calibration import calibration_toml, load_calibration
 
     done = [
         r for r in runs
@@ -202,17 +200,14 @@ def ladder_calibration(runs: list[dict[str, Any]], path: str | Path) -> dict[str
     solved = [_eta_for_run(r, cal) for r in done]
     etas = [e for e, _ in solved]
     stuck = sum(1 for _, b in solved if b)
-    base = asdict(cal)
     device = done[0]["provenance"]["device_name"] if done[0].get("provenance") else "unknown"
     eta = float(np.median(etas))
-    base["eta_gemm"] = round(eta, 6)
-    base["source"] = (
-        f"fitted from {len(done)} trillion ladder runs on {device}: eta_gemm solved so the planner's step-time "
-        f"model reproduces each run's measured seconds per step (median){'; ' + str(stuck) + ' at a bound' if stuck else ''}"
+    fitted = cal.with_(
+        eta_gemm=round(eta, 6),
+        source=f"fitted from {len(done)} trillion ladder runs on {device}: eta_gemm solved so the planner's step-time "
+        f"model reproduces each run's measured seconds per step (median){'; ' + str(stuck) + ' at a bound' if stuck else ''}",
     )
-    lines = ["# Written by `trillion ladder fit --calibration`: planner efficiencies with eta_gemm measured."]
-    for k, v in base.items():
-        lines.append(f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v!r}")
-    write_file(path, "\n".join(lines) + "\n", "calibration")
+    header = ["Written by `trillion ladder fit --calibration`: planner efficiencies with eta_gemm measured."]
+    write_file(path, calibration_toml(fitted, header), "calibration")
     return {"path": str(path), "eta_gemm": eta, "runs": len(done), "device": device, "at_bound": stuck,
             "eta_gemm_per_run": etas}  # fmt: skip

@@ -14,9 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from trillion.catalog.hardware import accelerators
 from trillion.errors import InputError
 from trillion.io.files import read_toml
-from trillion.plan.frameworks import PROFILE_KEYS
+from trillion.plan.frameworks import PROFILE_KEYS, for_framework
 from trillion.plan.perf import Calibration
 from trillion.spec.choices import ATTENTION_KERNELS, FRAMEWORKS
 from trillion.spec.hardware import Accelerator
@@ -96,3 +97,27 @@ def for_device(cal: Calibration, device: Accelerator, reference: Accelerator, dt
     if mine is None or ref is None or device.name == reference.name:
         return cal
     return cal.with_(eta_gemm=min(1.0, cal.eta_gemm * mine / ref))
+
+
+def for_run(
+    base: Calibration, device: Accelerator, dtype: str, *, framework: str, compiled: bool = False,
+    attention_kernel: str = "flash",
+) -> Calibration:  # fmt: skip
+    """The calibration a run on `device` in `dtype` under `framework` uses: `base` carried from the
+    reference device (`for_device`), with the attention kernel and the framework's profile."""
+    cal = for_device(base, device, accelerators()[REFERENCE_DEVICE], dtype)
+    return for_framework(cal.with_(attention_kernel=attention_kernel), framework, compiled=compiled)
+
+
+def calibration_toml(cal: Calibration, comments: list[str]) -> str:
+    """`cal` as the TOML `load_calibration` reads back: `comments` first, every field (the applied
+    ``framework`` name excepted), then one ``[framework.NAME]`` table per profile."""
+    lines = [f"# {c}" for c in comments]
+    for f in fields(Calibration):
+        value = getattr(cal, f.name)
+        if f.name in ("frameworks", "framework"):
+            continue
+        lines.append(f"{f.name} = {value!r}" if not isinstance(value, str) else f'{f.name} = "{value}"')
+    for name, table in cal.frameworks:
+        lines += ["", f"[framework.{name}]", *(f"{k} = {v!r}" for k, v in table)]
+    return "\n".join(lines) + "\n"

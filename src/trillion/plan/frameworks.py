@@ -23,7 +23,6 @@ from trillion.spec.choices import FRAMEWORKS, check_choice
 
 PROFILE_KEYS = ("tp_overlap", "dp_overlap", "ep_overlap", "elementwise_factor", "eta_attn")
 DEFAULT_ZERO = {"megatron": 1, "fsdp2": 3, "deepspeed": 1}
-DEFAULT_FRAMEWORK = "deepspeed"  # the planner's default: the conservative, nothing-overlapped fit
 
 
 def for_framework(cal: Calibration, framework: str, *, compiled: bool = False) -> Calibration:

@@ -57,7 +57,7 @@ class Calibration:
     log_sigma: float = 0.10  # spread of log(measured / predicted) step time on the fitted data
     source: str = "defaults (not fitted)"
     # per-framework overrides of the framework fields above: ((name, ((field, value), ...)), ...)
-    frameworks: tuple = ()
+    frameworks: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
     framework: str = ""  # the profile applied (trillion.plan.frameworks.for_framework), "" none
 
     def with_(self, **kwargs: Any) -> Calibration:
@@ -190,7 +190,10 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
         ffn = ffn + _gemm(2 * tokens / tp * d.router_params, tokens / tp, d.num_experts, h, peak, hbm, cal)
         # the activation, plus permute (gather each token top_k times) and unpermute (scatter back)
         act = d.top_k * d.expert_width * (3 if d.gated else 2) / tp + (2 + 2 * d.top_k) * h / tp
-        gemm_in = gemm_in + d.top_k * (h + d.expert_width) / tp + (h + d.shared_params / (3 * h)) / tp
+        shared_width = d.shared_params / ((3 if d.gated else 2) * h)  # 0 without shared experts
+        gemm_in = (
+            gemm_in + (d.top_k * (h + d.expert_width) + (h + shared_width if d.shared_params else 0)) / tp
+        )
     elif d.mlp_width == 0:  # every layer is MoE: the dense-layer path is never used (0 layers)
         ffn = 0.0 * tokens
         act = 0.0
@@ -246,7 +249,7 @@ def step_time(
         if dtype in ("bf16", "fp16")
         else acc.peak_flop_per_s.get("bf16", acc.peak_flop_per_s.get("fp16", peak))
     )
-    fp8 = dtype in ("fp8", "fp4")
+    fp8 = dtype == "fp8"
     hbm = acc.memory_bytes_per_s
     up, out = cluster.scale_up_bytes_per_s, cluster.scale_out_bytes_per_s
     domain = cluster.scale_up_domain

@@ -16,19 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from trillion.catalog.hardware import accelerators
 from trillion.count.dims import model_dims
 from trillion.count.flop import forward_flop
 from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
-from trillion.plan.calibration import REFERENCE_DEVICE, for_device, load_calibration
-from trillion.plan.frameworks import DEFAULT_ZERO, for_framework
+from trillion.plan.calibration import for_run, load_calibration
+from trillion.plan.frameworks import DEFAULT_ZERO
 from trillion.plan.memory import memory_per_device
 from trillion.plan.optimizers import find_optimizer, state_bytes
 from trillion.plan.perf import Calibration, step_time
 from trillion.plan.search import search
 from trillion.spec.choices import (
     ATTENTION_KERNELS,
+    DEFAULT_FRAMEWORK,
     FRAMEWORKS,
     RECOMPUTE,
     TRAIN_PRECISIONS,
@@ -156,7 +156,7 @@ def plan_training(
     calibration: Calibration | None = None,
     attention_kernel: str = "flash",
     optimizer: str = "adamw",
-    framework: str = "deepspeed",
+    framework: str = DEFAULT_FRAMEWORK,
     compiled: bool = False,
     seed: int = 0,
 ) -> TrainPlan:
@@ -182,10 +182,7 @@ def plan_training(
             "precision", None, f"{acc.name} has no published dense {dtype} peak; precisions it runs: {have}"
         )
     base = calibration or load_calibration(framework=framework)
-    cal = for_device(base, acc, accelerators()[REFERENCE_DEVICE], dtype).with_(
-        attention_kernel=attention_kernel
-    )
-    cal = for_framework(cal, framework, compiled=compiled)
+    cal = for_run(base, acc, dtype, framework=framework, compiled=compiled, attention_kernel=attention_kernel)
     d = model_dims(spec)
     flop_per_token = 3 * forward_flop(spec, seq_len).total  # the accounting's, no recompute
     batch_seqs = global_batch or default_global_batch(float(flop_per_token) * tokens, seq_len)
@@ -307,13 +304,13 @@ def plan_training(
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (batch_seqs * seq_len))
     wall_s, goodput = _wall_and_goodput(steps, step_s, cal, seed)
-    model_flop_per_token = flop_per_token
-    train_flop = float(model_flop_per_token) * tokens
+    train_flop = float(flop_per_token) * tokens
+    phases = phase_fractions(st.parts, step_s)
     m = batch_seqs // (layout.dp * layout.mbs)
     if m < 2 * layout.pp:
         assumptions.append(
             f"warning: the global batch gives {m} micro-batches per pipeline for {layout.pp} stages; the"
-            f" pipeline bubble is {phase_fractions(st.parts, step_s)['idle']:.0%} of the step (a larger"
+            f" pipeline bubble is {phases['idle']:.0%} of the step (a larger"
             " --global-batch keeps the cluster busy)"
         )
     return TrainPlan(
@@ -327,7 +324,7 @@ def plan_training(
         global_batch=batch_seqs,
         memory_bytes=mem,
         step_s=step_s,
-        mfu=model_flop_per_token * batch_seqs * seq_len / (step_s * cluster.num_devices * acc.peak(dtype)),
+        mfu=flop_per_token * batch_seqs * seq_len / (step_s * cluster.num_devices * acc.peak(dtype)),
         steps=steps,
         train_flop=train_flop,
         wall_clock_days=percentiles(wall_s / 86400),
@@ -335,6 +332,6 @@ def plan_training(
         alternatives=alternatives,
         rejected=rejected,
         assumptions=assumptions,
-        phases=phase_fractions(st.parts, step_s),
+        phases=phases,
         samples={"wall_s": wall_s, "goodput": goodput},
     )

@@ -264,8 +264,7 @@ def decode_step(
         compute = compute + routed / peak * (1 / cal.expert_gemm_share - 1)
     comm = _comm_s(d, lay, acc, b * verify, cal)
     host = cal.step_overhead_s + b * cal.per_sequence_s + (lay.pp - 1) * _p2p_s(d, lay, acc, b * verify, cal)
-    if cal.layer_floor_s:
-        host = host + d.num_layers * cal.layer_floor_s
+    host = host + d.num_layers * cal.layer_floor_s  # exact at the default 0.0, as in prefill
     work = np.maximum(memory, compute) * (1 + sp.draft_tokens * sp.draft_cost)
     hidden = cal.overlap * np.minimum(work, comm) if lay.ep > 1 else 0.0
     total = work + comm - hidden + host

@@ -14,6 +14,7 @@ TRAIN_PRECISIONS: tuple[str, ...] = get_args(TrainPrecision)
 Schedule = Literal["1f1b", "interleaved"]
 Framework = Literal["megatron", "fsdp2", "deepspeed"]  # training stacks (trillion.plan.frameworks)
 FRAMEWORKS: tuple[str, ...] = get_args(Framework)
+DEFAULT_FRAMEWORK: Framework = "deepspeed"  # the planner's default: the conservative, nothing-overlapped fit
 ZERO_STAGES = (0, 1, 2, 3)  # 0 none, 1 optimizer states, 2 + gradients, 3 + parameters (FSDP)
 
 
