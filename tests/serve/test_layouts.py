@@ -253,3 +253,23 @@ def test_optional_engine_mechanisms_only_move_what_they_name():
         decode_step(moe, H100, lay, big, 1024, shared).compute_s[0]
         > decode_step(moe, H100, lay, big, 1024, cal).compute_s[0]
     )
+
+
+def test_optional_serving_mechanisms_appear_in_the_assumptions():
+    """A calibration that sets eta_kv, expert_gemm_share or layer_floor_s says so in the plan."""
+    from dataclasses import replace
+
+    from trillion import load_model
+    from trillion.catalog.hardware import find_accelerator
+    from trillion.serve.perf import load_serve_calibration
+    from trillion.serve.plan import plan_serving
+
+    cal = replace(load_serve_calibration(), eta_kv=0.5, expert_gemm_share=0.6, layer_floor_s=20e-6)
+    plan = plan_serving(load_model("qwen3-30b-a3b"), find_accelerator("h100"), calibration=cal)
+    row = next(a for a in plan.to_dict()["assumptions"] if a["name"] == "serving efficiencies")
+    assert "KV reads at HBM x 0.50" in row["value"] and "GEMM share 0.60" in row["value"]
+    assert "20 us floor per layer" in row["value"]
+    plain = plan_serving(load_model("qwen3-30b-a3b"), find_accelerator("h100"))
+    assert "floor per layer" not in next(
+        a["value"] for a in plain.to_dict()["assumptions"] if a["name"] == "serving efficiencies"
+    )

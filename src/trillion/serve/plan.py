@@ -475,7 +475,10 @@ def _assumptions(
         {"name": "serving efficiencies", "value": f"HBM {cal.eta_hbm:.2f} (experts x {cal.eta_moe:.2f}), decode GEMM {cal.eta_gemm:.2f}, "
          f"prefill {cal.eta_prefill:.2f}, step overhead {cal.step_overhead_s * 1e3:.1f} ms + "
          f"{cal.per_sequence_s * 1e6:.0f} us per sequence, "
-         f"all-reduce latency {cal.allreduce_latency_s * 1e6:.0f} us", "source": s},
+         f"all-reduce latency {cal.allreduce_latency_s * 1e6:.0f} us"
+         + (f", KV reads at HBM x {cal.eta_kv:.2f}" if cal.eta_kv is not None else "")
+         + (f", routed-expert GEMM share {cal.expert_gemm_share:.2f}" if cal.expert_gemm_share is not None else "")
+         + (f", {cal.layer_floor_s * 1e6:.0f} us floor per layer" if cal.layer_floor_s else ""), "source": s},
         {"name": "GPU activity of memory-bound decode", "value": f"{cal.memory_bound_activity:.2f}", "source": s},
         {"name": "usable HBM", "value": f"{cal.gpu_memory_utilization:.0%}", "source": "vLLM default gpu_memory_utilization"},
         {"name": "runtime overhead per device", "value": f"{cal.runtime_overhead_bytes / 2**30:.1f} GiB",
