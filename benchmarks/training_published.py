@@ -37,6 +37,7 @@ from trillion.count.flop import forward_flop
 from trillion.errors import InputError
 from trillion.plan.calibration import calibration_toml, for_run, load_calibration
 from trillion.plan.perf import Calibration, step_time
+from trillion.plan.recipes import RECIPES
 from trillion.spec.hardware import Cluster
 from trillion.spec.layout import Layout
 
@@ -123,7 +124,9 @@ def load(path: Path = DATA) -> list[Row]:
                     mbs=int(r["mbs"] or 1),
                     global_batch=int(r["global_batch"]),
                     seq_len=seq,
-                    precision=r["precision"],
+                    # the csv files MXFP8 runs as fp8 (their ids and notes say MXFP8): trillion has
+                    # the recipe now
+                    precision="mxfp8" if "mxfp8" in (r["id"] + r["notes"]).lower() else r["precision"],
                     recompute=r["recompute"] or "none",
                     tokens_per_s_gpu=value,
                     moe=r["moe"] == "yes",
@@ -157,7 +160,7 @@ def predict(rows: list[Row], base: Calibration | None) -> np.ndarray:
         cal = for_run(
             base if base is not None else _shipped(r.framework),
             cluster.accelerator,
-            r.precision,
+            RECIPES[r.precision].peak,
             framework=r.framework,
             compiled=r.compiled and r.framework == "fsdp2",
         )
@@ -209,7 +212,7 @@ def report(rows: list[Row], err: np.ndarray, label: str, show_rows: bool) -> Non
         print(f"  {src:16s} {summary(err[idx])}")
     if show_rows:
         for r, e in zip(rows, err, strict=True):
-            print(f"    {r.id:28s} {r.precision:5s} {r.gpu:9s} {e * 100:+7.1f}%")
+            print(f"    {r.id:28s} {r.precision:6s} {r.gpu:9s} {e * 100:+7.1f}%")
 
 
 # the fitted constants: (framework or "" for a global field, field, lower, upper)
@@ -266,7 +269,7 @@ def single_mfu(rows: list[Row], fit_rows: list[Row]) -> np.ndarray:
         return 3 * forward_flop(load_model(r.model), r.seq_len).total
 
     def peak(r: Row) -> float:
-        return find_accelerator(r.gpu).peak(r.precision)
+        return find_accelerator(r.gpu).peak(RECIPES[r.precision].peak)
 
     u = float(np.exp(np.mean(np.log([r.tokens_per_s_gpu * flop_per_token(r) / peak(r) for r in fit_rows]))))
     return np.array([u * peak(r) / flop_per_token(r) for r in rows])
@@ -308,17 +311,78 @@ def write_calibration(cal: Calibration, rows: list[Row]) -> None:
     print(f"wrote {OUT}")
 
 
+def llm_analysis_baseline(rows: list[Row]) -> None:
+    """llm-analysis 0.2.2 (pinned, in its own venv; benchmarks/baselines/llm_analysis_published.py)
+    on the same rows, with the model dims and GPU figures trillion's catalog gives."""
+    import json
+    import subprocess
+    import tempfile
+
+    python = os.environ.get("LLM_ANALYSIS_PYTHON", "/tmp/llma/bin/python")
+    if not Path(python).exists():
+        print(
+            f"\nllm-analysis baseline skipped: {python} not found (python3 -m venv /tmp/llma && "
+            "/tmp/llma/bin/pip install llm-analysis==0.2.2; or set LLM_ANALYSIS_PYTHON)"
+        )
+        return
+    model_keys = ("hidden", "num_layers", "heads", "kv_heads", "mla", "mlp_width", "gated", "num_experts",
+                  "top_k", "expert_width", "vocab")  # fmt: skip
+    payload = []
+    for r in rows:
+        a = find_accelerator(r.gpu)
+        d = _dims(r.model)
+        payload.append({
+            "id": r.id, "gpus": r.gpus, "tp": r.tp, "pp": r.pp, "cp": r.cp, "ep": r.ep, "dp": r.dp,
+            "fsdp": r.fsdp, "mbs": r.mbs, "global_batch": r.global_batch, "seq_len": r.seq_len,
+            "dtype": r.precision, "recompute": r.recompute,
+            "model": {k: getattr(d, k) for k in model_keys},
+            "gpu": {"name": a.name, "memory_bytes": a.memory_bytes, "memory_bytes_per_s": a.memory_bytes_per_s,
+                    "scale_up_bytes_per_s": a.scale_up_bytes_per_s, "scale_out_bytes_per_s": a.scale_out_bytes_per_s,
+                    "scale_up_domain": a.scale_up_domain, "bf16_flop_per_s": a.peak("bf16"),
+                    "fp8_flop_per_s": a.peak("fp8")},
+        })  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(payload, f)
+    script = Path(__file__).parent / "baselines" / "llm_analysis_published.py"
+    out = subprocess.run([python, str(script), f.name], capture_output=True, text=True, timeout=600)
+    os.unlink(f.name)
+    if out.returncode:
+        print(f"\nllm-analysis baseline failed:\n{out.stderr[-2000:]}")
+        return
+    got = dict(line.split(",", 1) for line in out.stdout.splitlines() if "," in line)
+    got = {r.id: got.get(r.id, "rejected: no output") for r in rows}
+    rejected = {k: v for k, v in got.items() if v.startswith("rejected")}
+    err = errors(np.array([np.nan if r.id in rejected else float(got[r.id]) for r in rows]), rows)
+
+    def line(label: str, idx: list[int]) -> str:
+        e = err[idx][np.isfinite(err[idx])]
+        ok = np.abs(e)
+        figs = (f"median |err| {np.median(ok) * 100:5.1f}%  MAPE {np.mean(ok) * 100:5.1f}%  signed median "
+                f"{np.median(e) * 100:+6.1f}%" if ok.size else "no rows")  # fmt: skip
+        return f"  {label:16s} {ok.size:2d} predicted / {len(idx) - ok.size:2d} rejected  {figs}"
+
+    print("\n## llm-analysis 0.2.2 (README efficiencies: flops 0.5, HBM 0.9), tokens/s/GPU")
+    for src in sorted({r.source for r in rows}):
+        print(line(src, [i for i, r in enumerate(rows) if r.source == src]))
+    print(line("overall", list(range(len(rows)))))
+    for rid, why in rejected.items():
+        print(f"    {rid}: {why}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", action="store_true", help="print every row's error")
     ap.add_argument("--fit", action="store_true", help="fit in-sample and leave-one-source-out")
     ap.add_argument("--write-calibration", action="store_true", help=f"write the in-sample fit to {OUT}")
+    ap.add_argument("--llm-analysis", action="store_true", help="also run the llm-analysis 0.2.2 baseline")
     args = ap.parse_args()
     if not DATA.exists():
         sys.exit(f"{DATA} not found: the shared data folder sits beside the checkout")
     rows = load()
     report(rows, errors(predict(rows, load_calibration(VTRAIN)), rows), "vTrain calibration (before)", False)
     report(rows, errors(predict(rows, None), rows), "shipped calibrations (each row's framework)", args.rows)
+    if args.llm_analysis:
+        llm_analysis_baseline(rows)
     if not args.fit:
         return
     base = load_calibration(VTRAIN).with_(attention_kernel="flash")

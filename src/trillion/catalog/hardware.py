@@ -69,10 +69,19 @@ def _accelerator(path: Path) -> tuple[Accelerator, tuple[str, ...]]:
         if "scale_out_bandwidth" in data
         else None,
         measured_flop_per_s=measured,
+        block_scaled=_block_scaled(data, where),
         source=title,
         unverified=unverified,
     )
     return accel, tuple(data.get("aliases", ()))
+
+
+def _block_scaled(data: dict[str, Any], where: str) -> tuple[str, ...]:
+    value = data.get("block_scaled", [])
+    known = ("mxfp8", "nvfp4")
+    if not isinstance(value, list) or any(v not in known for v in value):
+        raise InputError(where, "block_scaled", f"must be a list drawn from {list(known)}, got {value!r}")
+    return tuple(value)
 
 
 @cache

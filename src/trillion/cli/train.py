@@ -44,7 +44,6 @@ def plan_from_flags(
     from trillion.units import parse_context_len, parse_quantity
 
     check_choice(framework, FRAMEWORKS, "framework")  # before the framework's ZeRO default
-    zero = DEFAULT_ZERO[framework] if zero is None else zero
     n_tokens = positive_count(tokens, "--tokens")
     s = parse_context_len(seq_len, "--seq-len")
     if cluster:
@@ -73,7 +72,8 @@ def plan_from_flags(
     batch_seqs = positive_count(global_batch, "--global-batch") if global_batch else None
     lay = None
     if layout:
-        fields = {"zero": zero, **({"recompute": recompute} if recompute else {}), **parse_layout(layout)}
+        given = {"zero": DEFAULT_ZERO[framework] if zero is None else zero}
+        fields = {**given, **({"recompute": recompute} if recompute else {}), **parse_layout(layout)}
         lay = complete_layout(fields, cl.num_devices)
     spec, _ = resolve_model(name)
     cal = load_calibration(calibration) if calibration else None
@@ -113,12 +113,18 @@ def train(
         str | None, typer.Option(help="e.g. tp=8,pp=16,ep=64,dp=8,mbs=1 (default: search).")
     ] = None,
     zero: Annotated[
-        int | None, typer.Option(help="ZeRO stage 0-3 over data parallel (default: the framework's).")
+        int | None,
+        typer.Option(help="ZeRO stage 0-3 over data parallel (default: searched among the framework's)."),
     ] = None,
     recompute: Annotated[
-        str | None, typer.Option(help="none | selective | full (default: searched).")
+        str | None,
+        typer.Option(
+            help="none | selective | light (norms, MLA up-proj, MoE act) | full (default: searched)."
+        ),
     ] = None,
-    precision: Annotated[str, typer.Option(help="bf16, fp16 or fp8 mixed precision.")] = "bf16",
+    precision: Annotated[
+        str, typer.Option(help="Mixed-precision recipe: bf16, fp16, fp8; mxfp8 or nvfp4 on Blackwell.")
+    ] = "bf16",
     optimizer: Annotated[
         str, typer.Option(help="adamw, muon, adafactor (no momentum, factored) or adam8bit.")
     ] = "adamw",

@@ -72,6 +72,7 @@ class ModelDims:
     # the up-projections absorbed (DeepSeek-V2 §2.1.2; FlashMLA, vLLM and SGLang's MLA backends):
     # scores over kv_lora_rank + rope, values over kv_lora_rank; 0: the same as prefill's
     decode_attn_flop_per_ctx_token: int = 0
+    q_latent_width: int = 0  # MLA query latent (q_lora_rank); 0 without one
 
     @property
     def decode_attn_flop(self) -> int:
@@ -229,6 +230,7 @@ def model_dims(spec: ModelSpec) -> ModelDims:
         decode_attn_flop_per_ctx_token=(
             2 * a.num_heads * (2 * a.kv_lora_rank + a.qk_rope_head_dim) if isinstance(a, MLA) else 0
         ),
+        q_latent_width=(a.q_lora_rank or 0) if isinstance(a, MLA) else 0,
     )
 
 

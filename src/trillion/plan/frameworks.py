@@ -23,6 +23,11 @@ from trillion.spec.choices import FRAMEWORKS, check_choice
 
 PROFILE_KEYS = ("tp_overlap", "dp_overlap", "ep_overlap", "elementwise_factor", "eta_attn")
 DEFAULT_ZERO = {"megatron": 1, "fsdp2": 3, "deepspeed": 1}
+# the ZeRO stages the search tries per stack, its default first (the search keeps the first of
+# equally fast layouts): Megatron-Core's distributed optimizer or none; FSDP2 resharding after
+# forward (3) or not (2, reshard_after_forward=False); DeepSpeed's stages 1 and 2 (its profile is
+# vTrain's ZeRO-1 fit: nothing measured its ZeRO-3 prefetch, so stage 3 is planned when asked)
+ZERO_SEARCHED = {"megatron": (1, 0), "fsdp2": (3, 2), "deepspeed": (1, 2)}
 
 
 def for_framework(cal: Calibration, framework: str, *, compiled: bool = False) -> Calibration:

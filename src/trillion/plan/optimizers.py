@@ -19,7 +19,7 @@ from trillion.errors import InputError
 MASTER_BYTES = 4.0  # fp32 master copy of every parameter (all recipes)
 # width of one moment element by mixed-precision recipe (trillion.plan.memory): fp32, except
 # DeepSeek-V3's fp8 recipe, which keeps AdamW's moments in bf16 (DeepSeek-V3 report §3.3)
-RECIPE_MOMENT_BYTES = {"bf16": 4.0, "fp16": 4.0, "fp8": 2.0}
+RECIPE_MOMENT_BYTES = {"bf16": 4.0, "fp16": 4.0, "fp8": 2.0, "mxfp8": 4.0, "nvfp4": 4.0}
 
 
 @dataclass(frozen=True, slots=True)

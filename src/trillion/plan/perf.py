@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from trillion.count.dims import ModelDims
-from trillion.plan.optimizers import RECIPE_MOMENT_BYTES, step_traffic_bytes
+from trillion.plan.optimizers import step_traffic_bytes
+from trillion.plan.recipes import RECIPES
 from trillion.spec.hardware import Cluster
 
 
@@ -96,9 +97,10 @@ def hierarchical_allreduce_s(nbytes, n, inside, bw_up, bw_out, cal: Calibration)
     return np.where(n <= inside, flat, 2 * rs + across)
 
 
-def moe_all_to_all_s(d: ModelDims, tokens, ep, tp, domain, up, out, cal: Calibration):
+def moe_all_to_all_s(d: ModelDims, tokens, ep, stride, domain, up, out, cal: Calibration):
     """Seconds of one MoE dispatch (or combine) all-to-all for `tokens` per rank, 2-byte hidden
-    states, over `ep` ranks laid after `tp` on scale-up domains of `domain` devices.
+    states, over `ep` ranks `stride` apart (the expert tensor-parallel size: MoE parallel folding lays
+    the expert grid etp innermost) on scale-up domains of `domain` devices.
 
     Inside a domain each of the ``top_k`` copies of a token goes to its expert's rank over the
     scale-up links. Across domains the dispatcher (DeepEP, Megatron's flex dispatcher) sends a
@@ -108,8 +110,8 @@ def moe_all_to_all_s(d: ModelDims, tokens, ep, tp, domain, up, out, cal: Calibra
     """
     ep = np.asarray(ep, dtype=float)
     row = 2.0 * d.hidden * tokens  # bytes of the rank's tokens, one copy each
-    span = np.maximum(ep * tp / domain, 1.0)  # domains the expert-parallel group spans
-    inside_share = np.minimum(domain / (tp * ep), 1.0)
+    span = np.maximum(ep * stride / domain, 1.0)  # domains the expert-parallel group spans
+    inside_share = np.minimum(domain / (stride * ep), 1.0)
     local = row * d.top_k * inside_share * (ep - 1) / np.maximum(ep, 1) / (up * cal.eta_net)
     remote = np.where(span > 1, row * (span - 1) * (1 - (1 - 1 / span) ** d.top_k), 0.0)
     # forwarded copies arrive over scale-up after the remote hop
@@ -119,15 +121,18 @@ def moe_all_to_all_s(d: ModelDims, tokens, ep, tp, domain, up, out, cal: Calibra
 
 
 def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *, moe: bool, peak16=None,
-                 fp8: bool = False):  # fmt: skip
-    """(forward seconds, backward seconds, attention-core forward seconds) of one layer.
+                 cast_bytes: float = 0.0, etp=1):  # fmt: skip
+    """(forward seconds, backward seconds, attention-core forward seconds, "light" recompute
+    seconds) of one layer.
 
     The attention core runs at the 16-bit peak `peak16` (flash attention stays in bf16 in every FP8
     recipe of Transformer Engine and torchao) with ``eta_attn``; its backward does 2.5x the
-    forward's FLOP with a flash kernel (five matmuls to two, Dao 2023), 2x unfused. With `fp8`,
-    the backward quantises every GEMM's incoming gradient first (a read of 2 bytes and a write of
-    1 per element, memory-bound); the forward activations' casts are fused into the norm or
-    activation that produces them, by Transformer Engine and by torch.compile alike.
+    forward's FLOP with a flash kernel (five matmuls to two, Dao 2023), 2x unfused. Under a
+    quantised recipe the backward quantises every GEMM's incoming gradient first, `cast_bytes` of
+    HBM traffic per element (`trillion.plan.recipes`, memory-bound); the forward activations' casts
+    are fused into the norm or activation that produces them, by Transformer Engine and by
+    torch.compile alike. "light" recompute redoes the two norms, MLA's up-projections and the MoE
+    activation in the backward.
     """
     peak16 = peak if peak16 is None else peak16
     tokens = b * s / cp  # tokens per device per micro-batch
@@ -166,19 +171,20 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
     # elements entering a GEMM per token (attention: q/kv and o projections' inputs)
     gemm_in = (h + d.v_width) / tp
     if moe:
-        # experts are not tensor-parallel (expert TP = 1): each TP rank routes its sequence-parallel
-        # shard of the tokens (Megatron-Core requires sequence parallelism with MoE and TP)
+        # each TP rank routes its sequence-parallel shard of the tokens (Megatron-Core requires
+        # sequence parallelism with MoE and TP); with expert tensor parallel `etp` an expert's
+        # rank holds 1/etp of its width and computes it for the tokens of its whole ETP group
         routed = tokens / tp * d.top_k * cal.moe_imbalance
-        per_expert = routed * ep / max(d.num_experts, 1)
+        per_expert = routed * ep * etp / max(d.num_experts, 1)
         width = d.expert_width * (2 if d.gated else 1)
         ffn_flop = 2 * routed * d.expert_params
         ffn = _gemm(
-            ffn_flop * width / (width + d.expert_width), per_expert, width, h, peak, hbm, cal
+            ffn_flop * width / (width + d.expert_width), per_expert, width / etp, h, peak, hbm, cal
         ) + _gemm(
             ffn_flop * d.expert_width / (width + d.expert_width),
             per_expert,
             h,
-            d.expert_width,
+            d.expert_width / etp,
             peak,
             hbm,
             cal,
@@ -207,7 +213,15 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
         gemm_in = gemm_in + (h + d.mlp_width) / tp
     # element-wise: 2 norms, residuals, biases+dropout (~10 h) and the FFN activation, 2 bytes each
     elementwise = 2 * tokens * (10 * h + act) * cal.elementwise_factor / (hbm * cal.eta_hbm)
-    cast = 3 * tokens * gemm_in / (hbm * cal.eta_hbm) if fp8 else 0.0  # gradients, backward only
+    cast = cast_bytes * tokens * gemm_in / (hbm * cal.eta_hbm)  # gradients, backward only
+    # "light" recompute: two norms (read and write h, 2 bytes), MLA's up-projections, the MoE activation
+    light = 8 * tokens * h / tp / (hbm * cal.eta_hbm)
+    if d.mla:
+        up_params = d.attn_params - h * (d.q_latent_width + d.kv_width) - d.v_width * h
+        light = light + 2 * tokens / tp * max(up_params, 0.0) / (peak * cal.eta_gemm)
+    if moe:
+        routed_act = tokens / tp * d.top_k * cal.moe_imbalance * d.expert_width * (3 if d.gated else 2)
+        light = light + 2 * routed_act / (hbm * cal.eta_hbm)
     gpu = proj + core + ffn + elementwise + (cal.moe_overhead_s if moe else 0.0)
     # flash attention's backward recomputes the scores: 2.5x the forward's matmuls, not 2x
     core_bwd = (0.5 if cal.attention_kernel == "flash" else 0.0) * core
@@ -215,7 +229,7 @@ def _layer_times(d: ModelDims, s, b, tp, cp, ep, peak, hbm, cal: Calibration, *,
     # than the launch stream (small layers, small micro-batches) the launches set the pace
     fwd = np.maximum(gpu, cal.layer_overhead_s)
     bwd = np.maximum(2 * gpu + core_bwd + cast, 2 * cal.layer_overhead_s)
-    return fwd, bwd, core
+    return fwd, bwd, core, light
 
 
 def step_time(
@@ -230,6 +244,7 @@ def step_time(
     mbs,
     cp=1,
     ep=1,
+    etp=1,
     vpp=1,
     zero=1,
     dualpipe=False,
@@ -242,14 +257,18 @@ def step_time(
     """Seconds per optimizer step of a (possibly vectorised) layout on `cluster`; `dtype` is also
     the mixed-precision recipe (for the optimizer's state traffic)."""
     acc = cluster.accelerator
-    peak = acc.peak(dtype)
+    recipe = RECIPES[dtype]
+    peak_q = acc.peak(recipe.peak)
     # attention and other 16-bit work: the dtype's own peak for a 16-bit recipe, else bf16 (fp16)
     peak16 = (
-        peak
-        if dtype in ("bf16", "fp16")
-        else acc.peak_flop_per_s.get("bf16", acc.peak_flop_per_s.get("fp16", peak))
+        peak_q
+        if not recipe.quantised
+        else acc.peak_flop_per_s.get("bf16", acc.peak_flop_per_s.get("fp16", peak_q))
     )
-    fp8 = dtype == "fp8"
+    # linear-layer GEMMs: the recipe's peak, with its high-precision share at the 16-bit peak
+    hp = recipe.high_precision_share
+    peak = 1.0 / ((1 - hp) / peak_q + hp / peak16)
+    cast_bytes = recipe.cast_bytes_per_element() * (1 - hp)
     hbm = acc.memory_bytes_per_s
     up, out = cluster.scale_up_bytes_per_s, cluster.scale_out_bytes_per_s
     domain = cluster.scale_up_domain
@@ -257,15 +276,15 @@ def step_time(
     tokens = b * s / cp
     m = global_batch / (dp * b)  # micro-batches per step per pipeline
 
-    dense_f, dense_b, dense_core = _layer_times(
-        d, s, b, tp, cp, ep, peak, hbm, cal, moe=False, peak16=peak16, fp8=fp8
+    dense_f, dense_b, dense_core, dense_light = _layer_times(
+        d, s, b, tp, cp, ep, peak, hbm, cal, moe=False, peak16=peak16, cast_bytes=cast_bytes
     )
     if d.num_moe_layers:
-        moe_f, moe_b, moe_core = _layer_times(
-            d, s, b, tp, cp, ep, peak, hbm, cal, moe=True, peak16=peak16, fp8=fp8
+        moe_f, moe_b, moe_core, moe_light = _layer_times(
+            d, s, b, tp, cp, ep, peak, hbm, cal, moe=True, peak16=peak16, cast_bytes=cast_bytes, etp=etp
         )
     else:
-        moe_f = moe_b = moe_core = 0.0
+        moe_f = moe_b = moe_core = moe_light = 0.0
 
     # tensor parallel: 2 all-reduces (or reduce-scatter + all-gather) forward, 2 backward
     tp_ar = hierarchical_allreduce_s(2.0 * tokens * d.hidden, tp, np.minimum(tp, domain), up, out, cal)
@@ -275,25 +294,40 @@ def step_time(
     # expert parallel: dispatch + combine all-to-all, forward and backward, by tier
     # an FP8 recipe dispatches 1-byte activations and combines in bf16 (DeepSeek-V3 §3.3, DeepEP):
     # the pair of all-to-alls costs 3/4 of two bf16 ones
-    a2a = moe_all_to_all_s(d, tokens / tp, ep, tp, domain, up, out, cal) if d.num_moe_layers else 0.0
-    a2a = a2a * (0.75 if fp8 else 1.0)
+    # MoE parallel folding lays the expert grid out on its own: etp innermost, then ep
+    a2a = moe_all_to_all_s(d, tokens / tp, ep, etp, domain, up, out, cal) if d.num_moe_layers else 0.0
+    a2a = a2a * (0.75 if recipe.quantised else 1.0)
+    # expert tensor parallel: the routed tokens all-gathered over the ETP group before the experts
+    # and the outputs reduce-scattered after (an all-reduce's worth), forward and backward
+    etp_routed = tokens / tp * d.top_k * cal.moe_imbalance * etp
+    etp_comm = (
+        hierarchical_allreduce_s(2.0 * etp_routed * d.hidden, etp, np.minimum(etp, domain), up, out, cal)
+        if d.num_moe_layers
+        else 0.0
+    )
 
-    def layer_total(f, bk, core, extra_fwd):
+    def layer_total(f, bk, core, light, extra_fwd):
         # TP collectives hidden under GEMMs by `tp_overlap` (Megatron's userbuffer overlap; 0 for
         # vanilla TP), forward and backward
         fwd = f + 2 * tp_ar * (1 - cal.tp_overlap) + cp_x + extra_fwd
         bwd = bk + 2 * tp_ar * (1 - cal.tp_overlap) + cp_x + extra_fwd
-        redo = {"none": 0.0, "selective": core, "full": fwd}[recompute] if isinstance(recompute, str) else 0.0
+        redo = (
+            {"none": 0.0, "selective": core, "light": light, "full": fwd}[recompute]
+            if isinstance(recompute, str)
+            else 0.0
+        )
         return fwd + bwd + redo
 
-    per_dense = layer_total(dense_f, dense_b, dense_core, 0.0)
+    per_dense = layer_total(dense_f, dense_b, dense_core, dense_light, 0.0)
     # DualPipe pairs one micro-batch's forward chunk with another's backward chunk and hides both
     # chunks' all-to-alls under the pair's compute, as far as it lasts (§3.2.1); otherwise
     # `ep_overlap` of each is hidden
     a2a_exposed = np.where(
         dualpipe, np.maximum(2 * a2a - (moe_f + moe_b) / 2, 0.0), 2 * a2a * (1 - cal.ep_overlap)
     )
-    per_moe = layer_total(moe_f, moe_b, moe_core, a2a_exposed) if d.num_moe_layers else 0.0
+    per_moe = (
+        layer_total(moe_f, moe_b, moe_core, moe_light, a2a_exposed + etp_comm) if d.num_moe_layers else 0.0
+    )
     layers_time = d.num_dense_layers * per_dense + d.num_moe_layers * per_moe
     stage_avg = layers_time / pp
     stage_max = stage_avg * np.ceil(d.num_layers / pp) / (d.num_layers / pp)
@@ -317,7 +351,7 @@ def step_time(
     # data parallel: gradients of the local parameters, hierarchically over the domain
     dense_local = (d.attn_params * d.num_layers + d.mlp_params * d.num_dense_layers) / tp / pp
     moe_local = d.num_moe_layers * (d.shared_params / tp + d.router_params) / pp
-    expert_local = d.num_moe_layers * d.num_experts / ep * d.expert_params / pp
+    expert_local = d.num_moe_layers * d.num_experts / (ep * etp) * d.expert_params / pp
     edge = (d.embed_params + d.head_params) / tp / pp
     params_local = dense_local + moe_local + expert_local + edge
     inside = np.maximum(domain // (tp * cp), 1)
@@ -325,10 +359,10 @@ def step_time(
         grad_bytes * (params_local - expert_local), dp * cp, inside, up, out, cal
     )
     # experts: MoE parallel folding (Megatron-Core) lets the expert-parallel group span tp*dp*cp;
-    # each expert is then replicated over the expert-data-parallel group of tp*dp*cp/ep ranks
-    edp = tp * dp * cp / ep
+    # each expert shard is then replicated over the expert-data-parallel group of tp*dp*cp/(ep*etp)
+    edp = tp * dp * cp / (ep * etp)
     expert_ar = hierarchical_allreduce_s(
-        grad_bytes * expert_local, edp, np.maximum(domain / ep, 1), up, out, cal
+        grad_bytes * expert_local, edp, np.maximum(domain / (ep * etp), 1), up, out, cal
     )
     dp_ar = dp_ar + np.where(edp > 1, expert_ar, 0.0)
     # overlapped reduction (Megatron's distributed optimizer, bucketed): the gradient
@@ -346,11 +380,10 @@ def step_time(
     fsdp = m * (np.maximum(gather - t_fwd_mb, 0.0) + np.maximum(gather + dp_ar / 2 - t_bwd_mb, 0.0))
     exposed_dp = np.where(np.asarray(zero) >= 3, fsdp, exposed_dp)
     # optimizer: state traffic per local parameter (AdamW, bf16 recipe: 32 bytes; see optimizers)
-    recipe = dtype if dtype in RECIPE_MOMENT_BYTES else "bf16"
-    opt_s = step_traffic_bytes(optimizer, recipe) * params_local / (hbm * cal.eta_hbm)
-    # FP8 weights: each micro-batch quantises the local weights (2 bytes read, 1 written) for the
-    # forward GEMM and again, transposed, for the backward's
-    cast_w = 6 * m * params_local / (hbm * cal.eta_hbm) if fp8 else 0.0
+    opt_s = step_traffic_bytes(optimizer, dtype) * params_local / (hbm * cal.eta_hbm)
+    # quantised weights: each micro-batch quantises the local weights, both copies (the forward
+    # GEMM's and the backward's transposed or column-wise one), `cast_bytes` per element
+    cast_w = m * cast_bytes * params_local / (hbm * cal.eta_hbm)
     step = pipeline + exposed_dp + opt_s + cast_w
 
     parts = {
@@ -360,6 +393,8 @@ def step_time(
         "optimizer": opt_s,
         # exposed communication (what overlap leaves), for the activity shares of the power model
         "tp_comm": m * 4 * tp_ar * (1 - cal.tp_overlap) * d.num_layers / pp,
-        "ep_all_to_all": m * 2 * a2a_exposed * d.num_moe_layers / pp if d.num_moe_layers else 0.0 * step,
+        "ep_all_to_all": m * 2 * (a2a_exposed + etp_comm) * d.num_moe_layers / pp
+        if d.num_moe_layers
+        else 0.0 * step,
     }
     return StepTime(step_s=step, parts=parts)

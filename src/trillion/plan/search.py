@@ -1,8 +1,10 @@
 """Layout search: enumerate every valid layout as arrays, prune on memory, rank on step time.
 
 Axes searched: tp (powers of two within the scale-up domain and dividing the heads), pp (dividing
-the world size, at least two layers per stage; stages may be uneven), cp, ep (dividing the experts and tp*dp*cp: MoE parallel folding), mbs,
-ZeRO stage, recompute, interleaving and (MoE) DualPipe. Constraints: dp*tp*pp*cp = world size; the global batch
+the world size, at least two layers per stage; stages may be uneven), cp, ep (dividing the experts
+and tp*dp*cp: MoE parallel folding), etp (expert tensor parallel: powers of two up to 8 within the
+scale-up domain, dividing the expert width, etp*ep dividing tp*dp*cp), mbs, ZeRO stage, recompute,
+interleaving and (MoE) DualPipe. Constraints: dp*tp*pp*cp = world size; the global batch
 divides into dp*mbs micro-batches; pp <= layers. Everything is computed on numpy arrays in one
 pass, so the search costs milliseconds to a second even for trillion-parameter MoEs on 16k devices.
 """
@@ -63,13 +65,18 @@ def candidate_arrays(
     pps = [p for p in _divisors(world) if p == 1 or 2 * p <= d.num_layers]
     cps = [c for c in _pow2_upto(max_cp)]
     eps = [e for e in _divisors(d.num_experts)] if d.num_experts else [1]
+    etps = (
+        [t for t in _pow2_upto(min(cluster.scale_up_domain, 8)) if d.expert_width % t == 0]
+        if d.num_moe_layers
+        else [1]
+    )
     rows = []
     for tp, pp, cp in itertools.product(tps, pps, cps):
         if world % (tp * pp * cp):
             continue
         dp = world // (tp * pp * cp)
-        for ep in eps:
-            if (tp * dp * cp) % ep:
+        for ep, etp in itertools.product(eps, etps):
+            if (tp * dp * cp) % (ep * etp):
                 continue
             for mbs in (1, 2, 4, 8):
                 if global_batch % (dp * mbs):
@@ -81,7 +88,7 @@ def candidate_arrays(
                         continue
                     for z in zero_stages:
                         for r in range(len(recompute)):
-                            rows.append((dp, tp, pp, cp, ep, mbs, vpp, z, r))
+                            rows.append((dp, tp, pp, cp, ep, etp, mbs, vpp, z, r))
     if not rows:
         rejected["all layouts"] = (
             f"no dp*tp*pp*cp = {world} with tp in {tps} (scale-up domain {cluster.scale_up_domain}, "
@@ -89,7 +96,7 @@ def candidate_arrays(
         )
         return {}, rejected
     a = np.array(rows, dtype=np.int64).T
-    names = ("dp", "tp", "pp", "cp", "ep", "mbs", "vpp", "zero", "recompute_idx")
+    names = ("dp", "tp", "pp", "cp", "ep", "etp", "mbs", "vpp", "zero", "recompute_idx")
     out = dict(zip(names, a, strict=True))
     out["dualpipe"] = out["vpp"] < 0
     out["vpp"] = np.abs(out["vpp"])
@@ -122,7 +129,7 @@ def search(
     n = len(arrays["dp"])
     rec = np.array(recompute)[arrays["recompute_idx"]]
     mem = np.empty(n)
-    axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "vpp", "zero", "dualpipe")
+    axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "etp", "vpp", "zero", "dualpipe")
 
     def layouts_of(sel: np.ndarray) -> dict[str, Any]:
         return {k: arrays[k][sel] for k in axes}
@@ -170,7 +177,7 @@ def search(
                 optimizer=optimizer,
             )
             steps[sel] = st.step_s
-    order = np.argsort(steps)[: min(top, int(fits.sum()))]
+    order = np.argsort(steps, kind="stable")[: min(top, int(fits.sum()))]  # ties: the earlier axis value
     layouts = [
         Layout(
             dp=int(arrays["dp"][i]),
@@ -178,6 +185,7 @@ def search(
             pp=int(arrays["pp"][i]),
             cp=int(arrays["cp"][i]),
             ep=int(arrays["ep"][i]),
+            etp=int(arrays["etp"][i]),
             mbs=int(arrays["mbs"][i]),
             vpp=int(arrays["vpp"][i]),
             dualpipe=bool(arrays["dualpipe"][i]),

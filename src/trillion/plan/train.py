@@ -21,10 +21,11 @@ from trillion.count.flop import forward_flop
 from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.plan.calibration import for_run, load_calibration
-from trillion.plan.frameworks import DEFAULT_ZERO
+from trillion.plan.frameworks import DEFAULT_ZERO, ZERO_SEARCHED
 from trillion.plan.memory import memory_per_device
 from trillion.plan.optimizers import find_optimizer, state_bytes
 from trillion.plan.perf import Calibration, step_time
+from trillion.plan.recipes import check_recipe, find_recipe
 from trillion.plan.search import search
 from trillion.spec.choices import (
     ATTENTION_KERNELS,
@@ -162,13 +163,14 @@ def plan_training(
 ) -> TrainPlan:
     """Plan training `spec` on `cluster` for `tokens` tokens (see module doc for the uncertainty);
     `optimizer` as in `trillion.plan.optimizers`; `framework` and `compiled` as in
-    `trillion.plan.frameworks` (the ZeRO stage defaults to the framework's: 1 for megatron and
-    deepspeed, 3 for fsdp2)."""
+    `trillion.plan.frameworks` (without a ZeRO stage the search tries the stages the framework runs,
+    `ZERO_SEARCHED`, preferring its default: 1 for megatron and deepspeed, 3 for fsdp2)."""
     if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens <= 0:
         raise InputError("tokens", None, f"must be a positive whole number, got {tokens!r}")
     check_choice(precision, TRAIN_PRECISIONS, "precision")
     check_choice(attention_kernel, ATTENTION_KERNELS, "attention_kernel")
     check_choice(framework, FRAMEWORKS, "framework")
+    zero_given = zero is not None
     zero = DEFAULT_ZERO[framework] if zero is None else zero
     check_choice(zero, ZERO_STAGES, "zero")
     if recompute is not None:
@@ -176,13 +178,12 @@ def plan_training(
     opt = find_optimizer(optimizer)
     dtype = precision
     acc = cluster.accelerator
-    if dtype not in acc.peak_flop_per_s:  # fails early, naming the device and the flag
-        have = ", ".join(p for p in TRAIN_PRECISIONS if p in acc.peak_flop_per_s) or "none"
-        raise InputError(
-            "precision", None, f"{acc.name} has no published dense {dtype} peak; precisions it runs: {have}"
-        )
+    recipe = find_recipe(precision)
+    check_recipe(recipe, acc)  # fails early, naming the device, the flag and what it runs
     base = calibration or load_calibration(framework=framework)
-    cal = for_run(base, acc, dtype, framework=framework, compiled=compiled, attention_kernel=attention_kernel)
+    cal = for_run(
+        base, acc, recipe.peak, framework=framework, compiled=compiled, attention_kernel=attention_kernel
+    )
     d = model_dims(spec)
     flop_per_token = 3 * forward_flop(spec, seq_len).total  # the accounting's, no recompute
     batch_seqs = global_batch or default_global_batch(float(flop_per_token) * tokens, seq_len)
@@ -219,7 +220,7 @@ def plan_training(
             cal=cal,
             precision=precision,
             dtype=dtype,
-            zero_stages=(zero,),
+            zero_stages=(zero,) if zero_given else ZERO_SEARCHED[framework],
             recompute=recomputes,
             optimizer=optimizer,
         )  # type: ignore[arg-type]
@@ -266,6 +267,7 @@ def plan_training(
         mbs=layout.mbs,
         cp=layout.cp,
         ep=layout.ep,
+        etp=layout.etp,
         vpp=layout.vpp,
         dualpipe=layout.dualpipe,
     )
@@ -324,7 +326,7 @@ def plan_training(
         global_batch=batch_seqs,
         memory_bytes=mem,
         step_s=step_s,
-        mfu=flop_per_token * batch_seqs * seq_len / (step_s * cluster.num_devices * acc.peak(dtype)),
+        mfu=flop_per_token * batch_seqs * seq_len / (step_s * cluster.num_devices * acc.peak(recipe.peak)),
         steps=steps,
         train_flop=train_flop,
         wall_clock_days=percentiles(wall_s / 86400),

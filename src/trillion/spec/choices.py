@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-Recompute = Literal["none", "selective", "full"]  # activation recomputation (Korthikanti et al. 2022)
+# activation recomputation: "selective" the attention core (Korthikanti et al. 2022); "light" the norms,
+# MLA up-projections and MoE activation (Megatron-Core's recompute modules layernorm, mla_up_proj,
+# moe_act; DeepSeek-V3 §3.2.3); "full" each layer from its input
+Recompute = Literal["none", "selective", "light", "full"]
 RECOMPUTE: tuple[str, ...] = get_args(Recompute)
 AttentionKernel = Literal["flash", "unfused"]  # fused causal-skipping kernel, or scores through memory
 ATTENTION_KERNELS: tuple[str, ...] = get_args(AttentionKernel)
-TrainPrecision = Literal["bf16", "fp16", "fp8"]  # mixed-precision recipe of the matmul datapath
+# mixed-precision recipes (trillion.plan.recipes)
+TrainPrecision = Literal["bf16", "fp16", "fp8", "mxfp8", "nvfp4"]
 TRAIN_PRECISIONS: tuple[str, ...] = get_args(TrainPrecision)
 Schedule = Literal["1f1b", "interleaved"]
 Framework = Literal["megatron", "fsdp2", "deepspeed"]  # training stacks (trillion.plan.frameworks)

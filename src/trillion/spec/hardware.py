@@ -35,6 +35,7 @@ class Accelerator:
     scale_up_bytes_per_s: float | None
     scale_out_bytes_per_s: float | None
     measured_flop_per_s: dict[str, float] = field(default_factory=dict)
+    block_scaled: tuple[str, ...] = ()  # block-scaled training formats its tensor cores run (mxfp8, nvfp4)
     source: str = ""
     unverified: str = ""
 
@@ -50,7 +51,7 @@ class Accelerator:
         """The JSON form (base units, as the fields)."""
         return {k: getattr(self, k) for k in ("name", "display_name", "peak_flop_per_s", "memory_bytes",
                 "memory_bytes_per_s", "tdp_w", "scale_up_domain", "scale_up_bytes_per_s", "scale_out_bytes_per_s",
-                "source", "unverified")}  # fmt: skip
+                "block_scaled", "source", "unverified")}  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,9 +1,11 @@
 """A parallel layout for training, and the workload it runs.
 
 Axes: ``dp`` data, ``tp`` tensor, ``pp`` pipeline, ``cp`` context (sequence split across devices
-for attention), ``ep`` expert (MoE experts spread over devices; the expert-parallel group is carved
-out of ``tp * dp * cp``: Megatron-Core's MoE parallel folding, expert tensor parallel 1). World size = dp * tp * pp * cp. ``mbs`` is the
-micro-batch size in sequences, ``vpp`` the virtual stages per device of an interleaved schedule.
+for attention), ``ep`` expert (MoE experts spread over devices) and ``etp`` expert tensor (each
+expert's width split over devices): the expert grid ``etp * ep * edp`` is carved out of
+``tp * dp * cp`` (Megatron-Core's MoE parallel folding), so ``etp * ep`` must divide it. World
+size = dp * tp * pp * cp. ``mbs`` is the micro-batch size in sequences, ``vpp`` the virtual stages
+per device of an interleaved schedule.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Layout:
     pp: int = 1
     cp: int = 1
     ep: int = 1
+    etp: int = 1  # expert tensor parallel (Megatron-Core --expert-tensor-parallel-size)
     mbs: int = 1
     vpp: int = 1
     zero: int = 1  # 0 none, 1 optimizer states, 2 + gradients, 3 + parameters (FSDP)
@@ -45,6 +48,8 @@ class Layout:
             parts.append(f"cp={self.cp}")
         if self.ep > 1:
             parts.append(f"ep={self.ep}")
+        if self.etp > 1:
+            parts.append(f"etp={self.etp}")
         if self.vpp > 1:
             parts.append(f"vpp={self.vpp}")
         if self.dualpipe:
@@ -54,7 +59,7 @@ class Layout:
 
     def validate_for(self, world_size: int, where: str = "layout") -> Layout:
         """Raise `InputError` with the arithmetic when the layout cannot run on `world_size`."""
-        for axis in ("dp", "tp", "pp", "cp", "ep", "mbs", "vpp"):
+        for axis in ("dp", "tp", "pp", "cp", "ep", "etp", "mbs", "vpp"):
             value = getattr(self, axis)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(where, axis, f"must be a positive integer, got {value!r}")
@@ -65,7 +70,9 @@ class Layout:
                 where, "dualpipe", f"needs pp >= 2 and no interleaving (pp={self.pp}, vpp={self.vpp})"
             )
         if self.recompute not in RECOMPUTE:
-            raise InputError(where, "recompute", f"must be none, selective or full, got {self.recompute!r}")
+            raise InputError(
+                where, "recompute", f"must be one of {', '.join(RECOMPUTE)}, got {self.recompute!r}"
+            )
         if self.world_size != world_size:
             raise InputError(
                 where,
@@ -76,6 +83,13 @@ class Layout:
         if (self.tp * self.dp * self.cp) % self.ep:
             raise InputError(
                 where, "ep", f"ep({self.ep}) must divide tp({self.tp}) * dp({self.dp}) * cp({self.cp})"
+            )
+        if (self.tp * self.dp * self.cp) % (self.etp * self.ep):
+            raise InputError(
+                where,
+                "etp",
+                f"etp({self.etp}) * ep({self.ep}) must divide tp({self.tp}) * dp({self.dp}) * cp({self.cp})"
+                " (the expert grid etp x ep x expert-dp folds onto the attention's tp x dp x cp)",
             )
         return self
 
@@ -89,6 +103,7 @@ def parse_layout(text: str, where: str = "layout") -> dict[str, int | str | bool
         "pp",
         "cp",
         "ep",
+        "etp",
         "mbs",
         "vpp",
         "zero",
