@@ -4,6 +4,10 @@ Run:  .venv/bin/python benchmarks/search_speed.py [repeats]
 Prints the median wall time of `trillion.plan.search.search` (all dp/tp/pp/cp/ep/mbs/vpp/recompute
 layouts, memory pruning and step-time ranking) over `repeats` runs, with the number of layouts
 evaluated. Set OMP_NUM_THREADS=1 etc. to pin numpy to one core (the script does it itself).
+
+The second table sweeps every axis issue 17 added at once for the two 1T MoEs: each of the three
+frameworks' calibrations, every ZeRO stage (0-3), and three global batches (2,048, 4,096 and
+8,192 sequences of 4K), on top of the layout axes (etp included): nine searches, their total.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import time  # noqa: E402
 from trillion import load_model  # noqa: E402
 from trillion.catalog.hardware import find_accelerator, make_cluster  # noqa: E402
 from trillion.count.dims import model_dims  # noqa: E402
-from trillion.plan.calibration import load_calibration  # noqa: E402
+from trillion.plan.calibration import for_run, load_calibration  # noqa: E402
 from trillion.plan.search import search  # noqa: E402
+from trillion.spec.choices import FRAMEWORKS, ZERO_STAGES  # noqa: E402
 
 CASES = [
     ("kimi-k2", "h800"),
@@ -45,6 +50,32 @@ def main(repeats: int = 7) -> None:
             times.append(time.perf_counter() - t0)
         best = result.layouts[0].label() if result.layouts else "none fits"
         print(f"| {name} | 16384 x {gpu} | {result.evaluated:,} | {best} | {statistics.median(times):.3f} |")
+    print(
+        "\n| model | cluster | searches (frameworks x batches) | layouts evaluated | best | median s, all |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, gpu in CASES[:2]:
+        d = model_dims(load_model(name))
+        cluster = make_cluster(find_accelerator(gpu), 16384)
+        cals = [
+            for_run(load_calibration(framework=f), cluster.accelerator, "bf16", framework=f)
+            for f in FRAMEWORKS
+        ]
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            found = [
+                (search(d, cluster, seq_len=4096, global_batch=b, cal=c, zero_stages=ZERO_STAGES), b)
+                for c in cals
+                for b in (2048, 4096, 8192)
+            ]
+            times.append(time.perf_counter() - t0)
+        evaluated = sum(r.evaluated for r, _ in found)
+        r, b = min(((r, b) for r, b in found if r.layouts), key=lambda rb: rb[0].step_s[0] * 8192 / rb[1])
+        print(
+            f"| {name} | 16384 x {gpu} | {len(found)} | {evaluated:,} | {r.layouts[0].label()} (batch {b}) "
+            f"| {statistics.median(times):.3f} |"
+        )
 
 
 if __name__ == "__main__":

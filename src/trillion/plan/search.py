@@ -86,18 +86,23 @@ def candidate_arrays(
                 for vpp in schedules:
                     if vpp > 1 and d.num_layers % (pp * vpp):
                         continue
-                    for z in zero_stages:
-                        for r in range(len(recompute)):
-                            rows.append((dp, tp, pp, cp, ep, etp, mbs, vpp, z, r))
+                    rows.append((dp, tp, pp, cp, ep, etp, mbs, vpp))
     if not rows:
         rejected["all layouts"] = (
             f"no dp*tp*pp*cp = {world} with tp in {tps} (scale-up domain {cluster.scale_up_domain}, "
             f"{d.heads} heads) divides the global batch of {global_batch} sequences into micro-batches"
         )
         return {}, rejected
-    a = np.array(rows, dtype=np.int64).T
-    names = ("dp", "tp", "pp", "cp", "ep", "etp", "mbs", "vpp", "zero", "recompute_idx")
+    # every structural row crossed with the ZeRO stages, in blocks of one recompute choice each (a
+    # contiguous slice per choice); within a block a row's stages stay together in the order given,
+    # so a stable sort keeps the first of equally fast stages
+    base = np.array(rows, dtype=np.int64)
+    nz, nr = len(zero_stages), len(recompute)
+    a = np.tile(np.repeat(base, nz, axis=0), (nr, 1)).T
+    names = ("dp", "tp", "pp", "cp", "ep", "etp", "mbs", "vpp")
     out = dict(zip(names, a, strict=True))
+    out["zero"] = np.tile(np.asarray(zero_stages, dtype=np.int64), len(rows) * nr)
+    out["recompute_idx"] = np.repeat(np.arange(nr, dtype=np.int64), len(rows) * nz)
     out["dualpipe"] = out["vpp"] < 0
     out["vpp"] = np.abs(out["vpp"])
     return out, rejected
@@ -131,12 +136,13 @@ def search(
     mem = np.empty(n)
     axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "etp", "vpp", "zero", "dualpipe")
 
-    def layouts_of(sel: np.ndarray) -> dict[str, Any]:
+    def layouts_of(sel: np.ndarray | slice) -> dict[str, Any]:
         return {k: arrays[k][sel] for k in axes}
 
+    block = n // len(recompute)  # one contiguous block per recompute choice (candidate_arrays)
     for i, r in enumerate(recompute):  # recompute is a string axis: one vectorised call each
-        sel = arrays["recompute_idx"] == i
-        if sel.any():
+        sel = slice(i * block, (i + 1) * block)
+        if block:
             mem[sel] = memory_per_device(
                 d,
                 seq_len=seq_len,
