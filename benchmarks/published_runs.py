@@ -1,6 +1,9 @@
 """Whole-run accelerator-hours against published training runs (../shared/data/published_runs.csv).
 
-Run:  .venv/bin/python benchmarks/published_runs.py
+Run:  .venv/bin/python benchmarks/published_runs.py [--framework deepspeed|megatron|fsdp2]
+
+The default framework profile is the planner's own default (`deepspeed`, fitted on vTrain); the
+others are reported beside it, never chosen per row (that would be fitting on validation data).
 
 Given only the architecture (catalog), tokens, hardware and accelerator count (plus sequence length
 and batch where published), trillion plans each run with its searched best layout and reports the
@@ -15,11 +18,13 @@ hours (OPT, MT-NLG, Kimi K2, Qwen3, GLaM, Chinchilla) and non-catalog models (T5
 
 from __future__ import annotations
 
+import argparse
 import statistics
 
 from trillion import load_model
 from trillion.catalog.hardware import clusters, find_accelerator, make_cluster
 from trillion.plan.train import plan_training
+from trillion.spec.choices import DEFAULT_FRAMEWORK
 from trillion.units import parse_quantity
 
 # model, accelerator, devices, tokens, seq_len, global batch (sequences), published hours, notes
@@ -109,7 +114,8 @@ RUNS = [
 RSC_SCALE_OUT = "200 Gbit/s"  # Meta RSC (A100): one 200 Gb/s HDR InfiniBand link per GPU
 
 
-def main() -> None:
+def main(framework: str = DEFAULT_FRAMEWORK) -> None:
+    print(f"framework profile: {framework}\n")
     print("| run | devices | published hours | trillion P50 | P10-P90 | error | layout | MFU | notes |")
     print("|---|---|---|---|---|---|---|---|---|")
     errors = []
@@ -126,6 +132,7 @@ def main() -> None:
             seq_len=seq,
             global_batch=batch_seqs,
             precision=precision,
+            framework=framework,
         )
         h = plan.accelerator_hours
         err = h["p50"] / published - 1
@@ -141,4 +148,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--framework", default=DEFAULT_FRAMEWORK, choices=("deepspeed", "megatron", "fsdp2"))
+    main(ap.parse_args().framework)

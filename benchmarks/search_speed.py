@@ -8,6 +8,10 @@ evaluated. Set OMP_NUM_THREADS=1 etc. to pin numpy to one core (the script does 
 The second table sweeps every axis issue 17 added at once for the two 1T MoEs: each of the three
 frameworks' calibrations, every ZeRO stage (0-3), and three global batches (2,048, 4,096 and
 8,192 sequences of 4K), on top of the layout axes (etp included): nine searches, their total.
+
+The third times `plan_training` end to end as a user runs it (`trillion train qwen3-max --tokens
+36T --gpus 16384 --framework F`): the global batch searched with the layout (three batches), the
+framework's ZeRO stages, every layout axis, then the chosen plan's memory, step and Monte Carlo.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from trillion.catalog.hardware import find_accelerator, make_cluster  # noqa: E4
 from trillion.count.dims import model_dims  # noqa: E402
 from trillion.plan.calibration import for_run, load_calibration  # noqa: E402
 from trillion.plan.search import search  # noqa: E402
+from trillion.plan.train import plan_training  # noqa: E402
 from trillion.spec.choices import FRAMEWORKS, ZERO_STAGES  # noqa: E402
 
 CASES = [
@@ -76,6 +81,22 @@ def main(repeats: int = 7) -> None:
             f"| {name} | 16384 x {gpu} | {len(found)} | {evaluated:,} | {r.layouts[0].label()} (batch {b}) "
             f"| {statistics.median(times):.3f} |"
         )
+
+    print("\n| model | cluster | framework | batch chosen | layout | median s |")
+    print("|---|---|---|---|---|---|")
+    for name, gpu in CASES[:2]:
+        spec = load_model(name)
+        cluster = make_cluster(find_accelerator(gpu), 16384)
+        for f in FRAMEWORKS:
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                plan = plan_training(spec, cluster, tokens=36 * 10**12, framework=f)
+                times.append(time.perf_counter() - t0)
+            print(
+                f"| {name} | 16384 x {gpu} | {f} | {plan.global_batch} | {plan.layout.label() if plan.layout else '-'} "
+                f"| {statistics.median(times):.3f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -164,27 +164,19 @@ def predict(rows: list[Row], base: Calibration | None) -> np.ndarray:
             framework=r.framework,
             compiled=r.compiled and r.framework == "fsdp2",
         )
+        layout = Layout(
+            dp=r.dp, tp=r.tp, pp=r.pp, cp=r.cp, ep=r.ep, mbs=r.mbs, vpp=r.vp,
+            zero=3 if r.fsdp else 1, recompute=r.recompute,
+        )  # fmt: skip
         try:
-            Layout(
-                dp=r.dp, tp=r.tp, pp=r.pp, cp=r.cp, ep=r.ep, mbs=r.mbs, vpp=r.vp, recompute=r.recompute
-            ).validate_for(r.gpus, r.id)  # fmt: skip
+            layout.validate_for(r.gpus, r.id)
         except InputError as exc:  # a refused row is reported, not hidden
             print(f"  {r.id}: refused ({exc})", file=sys.stderr)
             continue
         st = step_time(
             _dims(r.model),
             cluster,
-            seq_len=r.seq_len,
-            global_batch=r.global_batch,
-            dp=r.dp,
-            tp=r.tp,
-            pp=r.pp,
-            mbs=r.mbs,
-            cp=r.cp,
-            ep=r.ep,
-            vpp=r.vp,
-            zero=3 if r.fsdp else 1,
-            recompute=r.recompute,
+            **layout.step_kwargs(r.seq_len, r.global_batch),
             dtype=r.precision,
             cal=cal,
         )

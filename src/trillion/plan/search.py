@@ -53,11 +53,10 @@ def candidate_arrays(
     cluster: Cluster,
     global_batch: int,
     *,
-    zero_stages=(1,),
-    recompute=RECOMPUTE,
     max_cp: int = 8,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """All structurally valid layouts as parallel arrays, and the families structure excluded."""
+    """All structurally valid layouts (every axis but ZeRO stage and recompute) as parallel arrays,
+    and the families structure excluded."""
     world = cluster.num_devices
     rejected: dict[str, str] = {}
     tps = [t for t in _pow2_upto(min(cluster.scale_up_domain, d.heads)) if d.heads % t == 0]
@@ -93,16 +92,8 @@ def candidate_arrays(
             f"{d.heads} heads) divides the global batch of {global_batch} sequences into micro-batches"
         )
         return {}, rejected
-    # every structural row crossed with the ZeRO stages, in blocks of one recompute choice each (a
-    # contiguous slice per choice); within a block a row's stages stay together in the order given,
-    # so a stable sort keeps the first of equally fast stages
-    base = np.array(rows, dtype=np.int64)
-    nz, nr = len(zero_stages), len(recompute)
-    a = np.tile(np.repeat(base, nz, axis=0), (nr, 1)).T
     names = ("dp", "tp", "pp", "cp", "ep", "etp", "mbs", "vpp")
-    out = dict(zip(names, a, strict=True))
-    out["zero"] = np.tile(np.asarray(zero_stages, dtype=np.int64), len(rows) * nr)
-    out["recompute_idx"] = np.repeat(np.arange(nr, dtype=np.int64), len(rows) * nz)
+    out = dict(zip(names, np.array(rows, dtype=np.int64).T, strict=True))
     out["dualpipe"] = out["vpp"] < 0
     out["vpp"] = np.abs(out["vpp"])
     return out, rejected
@@ -124,42 +115,48 @@ def search(
     memory_limit_bytes: float | None = None,
     optimizer: str = "adamw",
 ) -> SearchResult:
-    """Best `top` layouts by step time among those that fit; reasons for the rest."""
-    arrays, rejected = candidate_arrays(
-        d, cluster, global_batch, zero_stages=zero_stages, recompute=recompute, max_cp=max_cp
-    )
+    """Best `top` layouts by step time among those that fit; reasons for the rest.
+
+    Every structural row (`candidate_arrays`) is crossed with the ZeRO stages and the recompute
+    choices. Memory and step time are computed once per recompute choice on the structural rows as
+    a column, with the stages as a row: only the state sharding (memory) and the FSDP exchange
+    (step time) depend on the stage, so numpy broadcasts those and nothing else is repeated. The
+    candidates are ordered recompute, structural row, stage; ties keep the earliest (stable)."""
+    arrays, rejected = candidate_arrays(d, cluster, global_batch, max_cp=max_cp)
     if not arrays:
         return SearchResult(layouts=[], step_s=np.array([]), memory_bytes=np.array([]), rejected=rejected)
     limit = memory_limit_bytes or cluster.accelerator.memory_bytes
-    n = len(arrays["dp"])
-    rec = np.array(recompute)[arrays["recompute_idx"]]
-    mem = np.empty(n)
-    axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "etp", "vpp", "zero", "dualpipe")
+    rows, nz, nr = len(arrays["dp"]), len(zero_stages), len(recompute)
+    n = rows * nz * nr
+    axes = ("dp", "tp", "pp", "mbs", "cp", "ep", "etp", "vpp", "dualpipe")
+    zeros = np.asarray(zero_stages, dtype=np.int64)[None, :]  # (1, nz) against (rows, 1)
 
-    def layouts_of(sel: np.ndarray | slice) -> dict[str, Any]:
-        return {k: arrays[k][sel] for k in axes}
+    def column(sel: np.ndarray | slice) -> dict[str, Any]:
+        return {k: arrays[k][sel][:, None] for k in axes}
 
-    block = n // len(recompute)  # one contiguous block per recompute choice (candidate_arrays)
+    mem = np.empty((nr, rows, nz))
     for i, r in enumerate(recompute):  # recompute is a string axis: one vectorised call each
-        sel = slice(i * block, (i + 1) * block)
-        if block:
-            mem[sel] = memory_per_device(
+        mem[i] = np.broadcast_to(
+            memory_per_device(
                 d,
                 seq_len=seq_len,
                 global_batch=global_batch,
-                **layouts_of(sel),
+                **column(slice(None)),
+                zero=zeros,
                 recompute=r,
                 precision=precision,
                 attention_kernel=cal.attention_kernel,
                 optimizer=optimizer,
-            )["total"]
+            )["total"],
+            (rows, nz),
+        )
     fits = mem <= limit
     if not fits.any():
-        i = int(np.argmin(mem))
+        ri, rj, _ = (int(x) for x in np.unravel_index(int(np.argmin(mem)), mem.shape))
         rejected["memory"] = (
-            f"no layout fits: the leanest needs {mem[i] / 2**30:.1f} GiB per device, "
-            f"{limit / 2**30:.1f} GiB available (dp={arrays['dp'][i]}, tp={arrays['tp'][i]}, "
-            f"pp={arrays['pp'][i]}, ep={arrays['ep'][i]}, recompute={rec[i]})"
+            f"no layout fits: the leanest needs {mem.min() / 2**30:.1f} GiB per device, "
+            f"{limit / 2**30:.1f} GiB available (dp={arrays['dp'][rj]}, tp={arrays['tp'][rj]}, "
+            f"pp={arrays['pp'][rj]}, ep={arrays['ep'][rj]}, recompute={recompute[ri]})"
         )
         return SearchResult(
             layouts=[], step_s=np.array([]), memory_bytes=np.array([]), rejected=rejected, evaluated=n
@@ -167,39 +164,51 @@ def search(
     rejected_mem = int((~fits).sum())
     if rejected_mem:
         rejected["memory"] = f"{rejected_mem} of {n} layouts exceed {limit / 2**30:.1f} GiB per device"
-    steps = np.full(n, np.inf)
+    steps = np.full((nr, rows, nz), np.inf)
     for i, r in enumerate(recompute):
-        sel = (arrays["recompute_idx"] == i) & fits
+        sel = fits[i].any(axis=1)  # structural rows with at least one stage that fits
         if sel.any():
             st: StepTime = step_time(
                 d,
                 cluster,
                 seq_len=seq_len,
                 global_batch=global_batch,
-                **layouts_of(sel),
+                **column(sel),
+                zero=zeros,
                 recompute=r,
                 dtype=dtype,
                 cal=cal,
                 optimizer=optimizer,
             )
-            steps[sel] = st.step_s
-    order = np.argsort(steps, kind="stable")[: min(top, int(fits.sum()))]  # ties: the earlier axis value
+            steps[i, sel] = np.where(fits[i, sel], np.broadcast_to(st.step_s, (int(sel.sum()), nz)), np.inf)
+    flat_steps, flat_mem = steps.ravel(), mem.ravel()
+    k = min(top, int(fits.sum()))
+    # the k fastest without sorting every candidate: all at or under the k-th time, then a stable
+    # sort of those (the same order a stable argsort of everything gives)
+    kth = np.partition(flat_steps, k - 1)[k - 1]
+    near = np.flatnonzero(flat_steps <= kth)
+    order = near[np.argsort(flat_steps[near], kind="stable")][:k]
+    rec_i, row_i, zero_i = np.unravel_index(order, (nr, rows, nz))
     layouts = [
         Layout(
-            dp=int(arrays["dp"][i]),
-            tp=int(arrays["tp"][i]),
-            pp=int(arrays["pp"][i]),
-            cp=int(arrays["cp"][i]),
-            ep=int(arrays["ep"][i]),
-            etp=int(arrays["etp"][i]),
-            mbs=int(arrays["mbs"][i]),
-            vpp=int(arrays["vpp"][i]),
-            dualpipe=bool(arrays["dualpipe"][i]),
-            zero=int(arrays["zero"][i]),
-            recompute=str(rec[i]),  # type: ignore[arg-type]
+            dp=int(arrays["dp"][j]),
+            tp=int(arrays["tp"][j]),
+            pp=int(arrays["pp"][j]),
+            cp=int(arrays["cp"][j]),
+            ep=int(arrays["ep"][j]),
+            etp=int(arrays["etp"][j]),
+            mbs=int(arrays["mbs"][j]),
+            vpp=int(arrays["vpp"][j]),
+            dualpipe=bool(arrays["dualpipe"][j]),
+            zero=int(zero_stages[z]),
+            recompute=recompute[i],  # type: ignore[arg-type]
         )
-        for i in order
+        for i, j, z in zip(rec_i, row_i, zero_i, strict=True)
     ]
     return SearchResult(
-        layouts=layouts, step_s=steps[order], memory_bytes=mem[order], rejected=rejected, evaluated=n
+        layouts=layouts,
+        step_s=flat_steps[order],
+        memory_bytes=flat_mem[order],
+        rejected=rejected,
+        evaluated=n,
     )

@@ -49,14 +49,29 @@ GOODPUT = Dist(
 # DeepSeek-V3 63M)
 BATCH_RULE = (0.2920, 0.3271)
 BATCH_TOKENS_RANGE = (2**20, 2**27)
+# the band the planner searches around the rule, as factors of it: the same paper finds the loss
+# near-optimal over a wide band of batch sizes around its fit (§3.1, Fig. 3); the factor of two each
+# way is this planner's assumption, inside published practice (DeepSeek-V3 trained at ~2x the rule
+# for its FLOP, 15,360 x 4K tokens; Llama 3 405B ended at ~0.25x, 16M tokens)
+BATCH_BAND = (0.5, 1.0, 2.0)
 
 
 def default_global_batch(train_flop: float, seq_len: int) -> int:
     """Sequences per step from `BATCH_RULE` for `train_flop` FLOP of training at `seq_len`."""
+    return batch_candidates(train_flop, seq_len)[len(BATCH_BAND) // 2]
+
+
+def batch_candidates(train_flop: float, seq_len: int) -> list[int]:
+    """Sequences per step the planner tries when no batch is given: `BATCH_RULE` times each factor
+    of `BATCH_BAND`, each clipped to `BATCH_TOKENS_RANGE` and rounded to a power of two sequences
+    (duplicates kept, so the middle entry is always the rule's own batch)."""
     a, b = BATCH_RULE
     lo, hi = BATCH_TOKENS_RANGE
-    tokens = min(max(a * train_flop**b, lo), hi)
-    return max(1, 2 ** round(np.log2(tokens / seq_len)))
+    out = []
+    for f in BATCH_BAND:
+        tokens = min(max(f * a * train_flop**b, lo), hi)
+        out.append(max(1, 2 ** round(np.log2(tokens / seq_len))))
+    return out
 
 
 def wall_clock_s(steps: int, step_s: float, cal: Calibration, seed: int = 0) -> np.ndarray:
@@ -106,6 +121,8 @@ class TrainPlan:
     rejected: dict[str, str] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    # without a given batch: each batch of the band tried, its best layout, step and phases
+    batch_search: list[dict[str, Any]] = field(default_factory=list)
     # Monte Carlo draws behind the percentiles (wall-clock seconds, goodput), for the footprint
     samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -133,6 +150,10 @@ class TrainPlan:
             "wall_clock_days": self.wall_clock_days,
             "accelerator_hours": self.accelerator_hours,
             "step_phases": self.phases,
+            "micro_batches_per_pipeline": None
+            if self.layout is None
+            else self.global_batch // (self.layout.dp * self.layout.mbs),
+            "batch_search": self.batch_search,
             "alternatives": self.alternatives,
             "rejected": self.rejected,
             "assumptions": self.assumptions,
@@ -186,7 +207,10 @@ def plan_training(
     )
     d = model_dims(spec)
     flop_per_token = 3 * forward_flop(spec, seq_len).total  # the accounting's, no recompute
-    batch_seqs = global_batch or default_global_batch(float(flop_per_token) * tokens, seq_len)
+    train_flop = float(flop_per_token) * tokens
+    # without a batch the search tries the band around the rule (`batch_candidates`), else the given
+    batches = [global_batch] if global_batch else sorted(set(batch_candidates(train_flop, seq_len)))
+    batch_seqs = global_batch or default_global_batch(train_flop, seq_len)
     assumptions = [
         f"calibration: {base.source} (eta_gemm {cal.eta_gemm:.3f} on {acc.name}, eta_hbm {cal.eta_hbm:.3f},"
         f" eta_net {cal.eta_net:.3f}, host launch floor {cal.layer_overhead_s * 1e6:.0f} us per layer)",
@@ -197,35 +221,33 @@ def plan_training(
         f"mixed precision: {precision} (model states per parameter: see trillion.plan.memory)",
         f"optimizer: {opt.name}, {state_bytes(opt.name, precision):g} bytes of state per parameter incl. fp32 master"
         f" ({opt.source})",
-        f"global batch: {batch_seqs} sequences of {seq_len} tokens ({batch_seqs * seq_len:,} tokens per step)"
-        + (
-            ""
-            if global_batch
-            else f" (chosen: DeepSeek LLM's compute-optimal batch {BATCH_RULE[0]} C^{BATCH_RULE[1]} tokens"
-            " for this run's FLOP, as a power of two sequences; pass --global-batch to set it)"
-        ),
         f"goodput: triangular({GOODPUT.low}, {GOODPUT.mode}, {GOODPUT.high}) after Llama 3 §3.3.4",
         f"step-time spread: lognormal sigma {cal.log_sigma:.3f} (fit residual)",
         "memory: framework overhead 3 GiB per device (assumption); busiest pipeline stage",
     ]
     rejected: dict[str, str] = {}
     alternatives: list[dict[str, Any]] = []
+    batch_search: list[dict[str, Any]] = []
     if layout is None:
         recomputes = (recompute,) if recompute else RECOMPUTE
-        result = search(
-            d,
-            cluster,
-            seq_len=seq_len,
-            global_batch=batch_seqs,
-            cal=cal,
-            precision=precision,
-            dtype=dtype,
-            zero_stages=(zero,) if zero_given else ZERO_SEARCHED[framework],
-            recompute=recomputes,
-            optimizer=optimizer,
-        )  # type: ignore[arg-type]
-        rejected = result.rejected
-        if not result.layouts:
+        found = []
+        for b in batches:
+            r = search(
+                d,
+                cluster,
+                seq_len=seq_len,
+                global_batch=b,
+                cal=cal,
+                precision=precision,
+                dtype=dtype,
+                zero_stages=(zero,) if zero_given else ZERO_SEARCHED[framework],
+                recompute=recomputes,
+                optimizer=optimizer,
+            )  # type: ignore[arg-type]
+            found.append((b, r))
+            rejected.update({f"batch {b}: {k}" if len(batches) > 1 else k: v for k, v in r.rejected.items()})
+        feasible = [(b, r) for b, r in found if r.layouts]
+        if not feasible:
             return TrainPlan(
                 model=spec.name,
                 cluster=cluster,
@@ -245,11 +267,34 @@ def plan_training(
                 rejected=rejected,
                 assumptions=assumptions,
             )
+        # the batch whose best layout trains the run's tokens soonest (steps x step time)
+        batch_seqs, result = min(feasible, key=lambda br: ceil(tokens / (br[0] * seq_len)) * br[1].step_s[0])
         layout = result.layouts[0]
         alternatives = [
             {"layout": lay.label(), "step_seconds": float(t), "memory_bytes": float(m)}
             for lay, t, m in zip(result.layouts[1:], result.step_s[1:], result.memory_bytes[1:], strict=True)
         ]
+        if len(batches) > 1:
+            for b, r in found:
+                row: dict[str, Any] = {
+                    "global_batch": b,
+                    "tokens_per_step": b * seq_len,
+                    "chosen": b == batch_seqs,
+                }
+                if r.layouts:
+                    best = r.layouts[0]
+                    st_b = step_time(
+                        d, cluster, **best.step_kwargs(seq_len, b), dtype=dtype, cal=cal, optimizer=optimizer
+                    )
+                    row |= {
+                        "layout": best.label(),
+                        "step_seconds": float(r.step_s[0]),
+                        "days_without_failures": ceil(tokens / (b * seq_len)) * float(r.step_s[0]) / 86400,
+                        "phases": phase_fractions(st_b.parts, float(r.step_s[0])),
+                    }
+                else:
+                    row["layout"] = None
+                batch_search.append(row)
     else:
         layout.validate_for(cluster.num_devices)
         if batch_seqs % (layout.dp * layout.mbs):
@@ -258,26 +303,23 @@ def plan_training(
                 None,
                 f"global_batch({batch_seqs}) is not divisible by dp({layout.dp}) * mbs({layout.mbs})",
             )
-    kw = dict(
-        seq_len=seq_len,
-        global_batch=batch_seqs,
-        dp=layout.dp,
-        tp=layout.tp,
-        pp=layout.pp,
-        mbs=layout.mbs,
-        cp=layout.cp,
-        ep=layout.ep,
-        etp=layout.etp,
-        vpp=layout.vpp,
-        dualpipe=layout.dualpipe,
+    assumptions.insert(
+        5,
+        f"global batch: {batch_seqs} sequences of {seq_len} tokens ({batch_seqs * seq_len:,} tokens per step)"
+        + (
+            ""
+            if global_batch
+            else f" (chosen: of {', '.join(map(str, batches))} sequences, {BATCH_BAND[0]:g}-{BATCH_BAND[-1]:g}x"
+            f" DeepSeek LLM's compute-optimal batch {BATCH_RULE[0]} C^{BATCH_RULE[1]} tokens for this run's FLOP,"
+            " the one whose best layout trains soonest; pass --global-batch to set it)"
+        ),
     )
+    kw = layout.step_kwargs(seq_len, batch_seqs)
     mem = {
         k: _scalar(v)
         for k, v in memory_per_device(
             d,
             **kw,
-            zero=layout.zero,
-            recompute=layout.recompute,
             sequence_parallel=layout.sequence_parallel,
             precision=precision,
             attention_kernel=attention_kernel,
@@ -297,8 +339,6 @@ def plan_training(
         d,
         cluster,
         **kw,
-        zero=layout.zero,
-        recompute=layout.recompute,
         dtype=dtype,
         cal=cal,
         optimizer=optimizer,
@@ -306,7 +346,6 @@ def plan_training(
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (batch_seqs * seq_len))
     wall_s, goodput = _wall_and_goodput(steps, step_s, cal, seed)
-    train_flop = float(flop_per_token) * tokens
     phases = phase_fractions(st.parts, step_s)
     m = batch_seqs // (layout.dp * layout.mbs)
     if m < 2 * layout.pp:
@@ -335,5 +374,6 @@ def plan_training(
         rejected=rejected,
         assumptions=assumptions,
         phases=phases,
+        batch_search=batch_search,
         samples={"wall_s": wall_s, "goodput": goodput},
     )

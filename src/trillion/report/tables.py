@@ -102,6 +102,56 @@ def model_tables(c: ModelCount, entry: Any | None) -> list[Any]:
     return out
 
 
+def _why_tables(plan: Any) -> list[Any]:
+    """Why this plan: where a step goes, the batches tried and the next-best layouts."""
+    out: list[Any] = []
+    lay = plan.layout
+    w = Table(title="why this plan", show_header=True, header_style="bold")
+    w.add_column("quantity")
+    w.add_column("value", justify="right")
+    w.add_row(
+        "tokens per step", f"{plan.global_batch * plan.seq_len:,} ({plan.global_batch} x {plan.seq_len})"
+    )
+    w.add_row("micro-batches per pipeline", f"{plan.global_batch // (lay.dp * lay.mbs)} for {lay.pp} stages")
+    names = {"compute": "computing", "communication": "exposed communication", "idle": "pipeline bubble"}
+    for k, v in plan.phases.items():
+        w.add_row(f"step share: {names.get(k, k)}", f"{v:.1%}")
+    out.append(w)
+    if plan.batch_search:
+        b = Table(title="global batches tried (best layout each)", show_header=True, header_style="bold")
+        for c in ("sequences", "tokens", "best layout", "step s", "days, no failures", "bubble"):
+            b.add_column(c, justify="left" if c == "best layout" else "right")
+        for r in plan.batch_search:
+            mark = " (chosen)" if r["chosen"] else ""
+            if r["layout"] is None:
+                b.add_row(f"{r['global_batch']}{mark}", f"{r['tokens_per_step']:,}", "none fits", "", "", "")
+                continue
+            b.add_row(
+                f"{r['global_batch']}{mark}",
+                f"{r['tokens_per_step']:,}",
+                r["layout"],
+                f"{r['step_seconds']:.2f}",
+                f"{r['days_without_failures']:.1f}",
+                f"{r['phases']['idle']:.0%}",
+            )
+        out.append(b)
+    if plan.alternatives:
+        a = Table(title="next-best layouts at this batch", show_header=True, header_style="bold")
+        a.add_column("layout")
+        a.add_column("step s", justify="right")
+        a.add_column("vs chosen", justify="right")
+        a.add_column("memory", justify="right")
+        for alt in plan.alternatives[:3]:
+            a.add_row(
+                alt["layout"],
+                f"{alt['step_seconds']:.2f}",
+                f"{alt['step_seconds'] / plan.step_s - 1:+.1%}",
+                format_bytes(alt["memory_bytes"]),
+            )
+        out.append(a)
+    return out
+
+
 def train_tables(plan: Any) -> list[Any]:
     """The renderables `trillion train` prints."""
     from trillion.units import format_flop
@@ -132,6 +182,7 @@ def train_tables(plan: Any) -> list[Any]:
         "accelerator-hours", format_count(h["p50"]), f"{format_count(h['p10'])} - {format_count(h['p90'])}"
     )
     out.append(t)
+    out.extend(_why_tables(plan))
     m = Table(title="memory per device (busiest stage)", show_header=True, header_style="bold")
     m.add_column("component")
     m.add_column("bytes", justify="right")

@@ -11,6 +11,7 @@ per device of an interleaved schedule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from trillion.errors import InputError
 from trillion.spec.choices import RECOMPUTE, ZERO_STAGES, Recompute, Schedule
@@ -41,6 +42,25 @@ class Layout:
     @property
     def schedule(self) -> Schedule:
         return "interleaved" if self.vpp > 1 else "1f1b"
+
+    def step_kwargs(self, seq_len: int, global_batch: int) -> dict[str, Any]:
+        """The keywords `trillion.plan.perf.step_time` and `trillion.plan.memory.memory_per_device`
+        share for this layout (every axis but sequence parallelism, which only memory takes)."""
+        return {
+            "seq_len": seq_len,
+            "global_batch": global_batch,
+            "dp": self.dp,
+            "tp": self.tp,
+            "pp": self.pp,
+            "mbs": self.mbs,
+            "cp": self.cp,
+            "ep": self.ep,
+            "etp": self.etp,
+            "vpp": self.vpp,
+            "dualpipe": self.dualpipe,
+            "zero": self.zero,
+            "recompute": self.recompute,
+        }
 
     def label(self) -> str:
         parts = [f"dp={self.dp}", f"tp={self.tp}", f"pp={self.pp}"]
