@@ -33,6 +33,10 @@ def plan_from_flags(
     compiled: bool = False,
     scale_up_bandwidth: str | None = None,
     scale_out_bandwidth: str | None = None,
+    failure_rate: str | None = None,
+    restart_time: str | None = None,
+    checkpoint_interval: str | None = None,
+    storage_bandwidth: str | None = None,
 ):
     """Parse the training flags (strings as typed) and plan the run (`trillion.plan_training`)."""
     from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
@@ -75,6 +79,7 @@ def plan_from_flags(
         given = {"zero": DEFAULT_ZERO[framework] if zero is None else zero}
         fields = {**given, **({"recompute": recompute} if recompute else {}), **parse_layout(layout)}
         lay = complete_layout(fields, cl.num_devices)
+    rel = reliability_from_flags(failure_rate, restart_time, checkpoint_interval, storage_bandwidth)
     spec, _ = resolve_model(name)
     cal = load_calibration(calibration) if calibration else None
     return plan_training(
@@ -92,7 +97,45 @@ def plan_from_flags(
         optimizer=optimizer,
         framework=framework,
         compiled=compiled,
+        reliability=rel,
     )
+
+
+def reliability_from_flags(
+    failure_rate: str | None,
+    restart_time: str | None,
+    checkpoint_interval: str | None,
+    storage_bandwidth: str | None,
+):
+    """The run's `trillion.plan.reliability.Reliability`: the module's sourced defaults, each
+    replaced by its flag where given (errors name the flag)."""
+    from dataclasses import replace
+
+    from trillion.dist import Dist
+    from trillion.plan.reliability import Reliability
+    from trillion.units import parse_quantity
+
+    rel = Reliability()
+    try:
+        if failure_rate is not None:
+            rate = parse_quantity(failure_rate, "number", "--failure-rate")
+            rel = replace(rel, rate_per_device_h=rate)
+        if restart_time is not None:
+            r = parse_quantity(restart_time, "time", "--restart-time")
+            rel = replace(rel, restart_s=Dist.point(r, "--restart-time"))
+        if checkpoint_interval is not None:
+            rel = replace(
+                rel,
+                checkpoint_interval_s=parse_quantity(checkpoint_interval, "time", "--checkpoint-interval"),
+            )
+        if storage_bandwidth is not None:
+            bw = parse_quantity(storage_bandwidth, "byte_per_s", "--storage-bandwidth")
+            rel = replace(rel, storage_bytes_per_s_per_device=bw)
+    except InputError as e:
+        if e.where.startswith("--"):
+            raise
+        raise InputError(f"--{e.where.replace('_', '-')}", None, e.message) from None
+    return rel
 
 
 def train(
@@ -157,6 +200,21 @@ def train(
     scale_out_bandwidth: Annotated[
         str | None, typer.Option("--scale-out-bandwidth", help="Per device, e.g. '400 Gbit/s'.")
     ] = None,
+    failure_rate: Annotated[
+        str | None,
+        typer.Option("--failure-rate", help="Job interruptions per device-hour (default Llama 3's 2.19e-5)."),
+    ] = None,
+    restart_time: Annotated[
+        str | None, typer.Option("--restart-time", help="Detect + restart + reload, e.g. '11 min'.")
+    ] = None,
+    checkpoint_interval: Annotated[
+        str | None,
+        typer.Option("--checkpoint-interval", help="e.g. '30 min' (default: Young's optimum)."),
+    ] = None,
+    storage_bandwidth: Annotated[
+        str | None,
+        typer.Option("--storage-bandwidth", help="Checkpoint write bandwidth per device, e.g. '122 MB/s'."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a training run: layout, memory, step time, MFU, days, accelerator-hours and footprint."""
@@ -165,6 +223,7 @@ def train(
     plan = plan_from_flags(
         name, tokens, gpus, gpu, cluster, seq_len, global_batch, precision, layout, zero, recompute,
         calibration, attention_kernel, optimizer, framework, compiled, scale_up_bandwidth, scale_out_bandwidth,
+        failure_rate, restart_time, checkpoint_interval, storage_bandwidth,
     )  # fmt: skip
     fp = None
     if plan.fits:

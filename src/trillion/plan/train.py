@@ -18,6 +18,7 @@ import numpy as np
 
 from trillion.count.dims import model_dims
 from trillion.count.flop import forward_flop
+from trillion.count.params import count_params
 from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.plan.calibration import for_run, load_calibration
@@ -26,6 +27,14 @@ from trillion.plan.memory import memory_per_device
 from trillion.plan.optimizers import find_optimizer, state_bytes
 from trillion.plan.perf import Calibration, step_time
 from trillion.plan.recipes import check_recipe, find_recipe
+from trillion.plan.reliability import (
+    RATE_SOURCE,
+    REALITY_GAP_SOURCE,
+    Reliability,
+    interruptions,
+    reality_gap,
+    run_goodput,
+)
 from trillion.plan.search import search
 from trillion.spec.choices import (
     ATTENTION_KERNELS,
@@ -76,16 +85,17 @@ def batch_candidates(train_flop: float, seq_len: int) -> list[int]:
 
 def wall_clock_s(steps: int, step_s: float, cal: Calibration, seed: int = 0) -> np.ndarray:
     """Seeded samples of wall-clock seconds: step-time spread (lognormal, the fit's log sigma)
-    divided by goodput (triangular `GOODPUT`)."""
+    divided by goodput (triangular `GOODPUT`; `plan_training` uses the reliability model)."""
     return _wall_and_goodput(steps, step_s, cal, seed)[0]
 
 
 def _wall_and_goodput(
-    steps: int, step_s: float, cal: Calibration, seed: int
+    steps: int, step_s: float, cal: Calibration, seed: int, goodput: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     factor = rng.lognormal(0.0, cal.log_sigma, SAMPLES)
-    goodput = GOODPUT.sample(rng, SAMPLES)
+    if goodput is None:
+        goodput = GOODPUT.sample(rng, SAMPLES)
     return steps * step_s * factor / goodput, goodput
 
 
@@ -121,6 +131,12 @@ class TrainPlan:
     rejected: dict[str, str] = field(default_factory=dict)
     assumptions: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    # the run with no failures and the step time's P50 (goodput 1): "speed of light for this stack"
+    speed_of_light_days: float = float("nan")
+    # with failures, restarts and checkpoints but without the reality gap: "as planned"
+    planned_days: dict[str, float] = field(default_factory=dict)
+    # what the reliability model says of the run (`trillion.plan.reliability`), P10/P50/P90 each
+    reliability: dict[str, dict[str, float]] = field(default_factory=dict)
     # without a given batch: each batch of the band tried, its best layout, step and phases
     batch_search: list[dict[str, Any]] = field(default_factory=list)
     # Monte Carlo draws behind the percentiles (wall-clock seconds, goodput), for the footprint
@@ -148,6 +164,9 @@ class TrainPlan:
             "steps": self.steps,
             "train_flop": self.train_flop,
             "wall_clock_days": self.wall_clock_days,
+            "speed_of_light_days": self.speed_of_light_days,
+            "planned_days": self.planned_days,
+            "reliability": self.reliability,
             "accelerator_hours": self.accelerator_hours,
             "step_phases": self.phases,
             "micro_batches_per_pipeline": None
@@ -180,12 +199,14 @@ def plan_training(
     optimizer: str = "adamw",
     framework: str = DEFAULT_FRAMEWORK,
     compiled: bool = False,
+    reliability: Reliability | None = None,
     seed: int = 0,
 ) -> TrainPlan:
     """Plan training `spec` on `cluster` for `tokens` tokens (see module doc for the uncertainty);
     `optimizer` as in `trillion.plan.optimizers`; `framework` and `compiled` as in
     `trillion.plan.frameworks` (without a ZeRO stage the search tries the stages the framework runs,
-    `ZERO_SEARCHED`, preferring its default: 1 for megatron and deepspeed, 3 for fsdp2)."""
+    `ZERO_SEARCHED`, preferring its default: 1 for megatron and deepspeed, 3 for fsdp2); goodput
+    from `reliability` (`trillion.plan.reliability`: interruptions, restarts, checkpoints)."""
     if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens <= 0:
         raise InputError("tokens", None, f"must be a positive whole number, got {tokens!r}")
     check_choice(precision, TRAIN_PRECISIONS, "precision")
@@ -221,7 +242,6 @@ def plan_training(
         f"mixed precision: {precision} (model states per parameter: see trillion.plan.memory)",
         f"optimizer: {opt.name}, {state_bytes(opt.name, precision):g} bytes of state per parameter incl. fp32 master"
         f" ({opt.source})",
-        f"goodput: triangular({GOODPUT.low}, {GOODPUT.mode}, {GOODPUT.high}) after Llama 3 §3.3.4",
         f"step-time spread: lognormal sigma {cal.log_sigma:.3f} (fit residual)",
         "memory: framework overhead 3 GiB per device (assumption); busiest pipeline stage",
     ]
@@ -345,7 +365,26 @@ def plan_training(
     )
     step_s = _scalar(st.step_s)
     steps = ceil(tokens / (batch_seqs * seq_len))
-    wall_s, goodput = _wall_and_goodput(steps, step_s, cal, seed)
+    rel = reliability or Reliability()
+    checkpoint_bytes = float(count_params(spec).total) * (2.0 + state_bytes(opt.name, precision))
+    run = run_goodput(cluster.num_devices, checkpoint_bytes, rel, np.random.default_rng(seed + 1))
+    planned_s, goodput = _wall_and_goodput(steps, step_s, cal, seed, run["goodput"])
+    hits = interruptions(cluster.num_devices, planned_s, run["rate_per_device_h"])
+    wall_s = planned_s * reality_gap(np.random.default_rng(seed + 2))
+    assumptions.append(
+        f"goodput: interruptions, restarts and checkpoints (trillion.plan.reliability): {RATE_SOURCE};"
+        f" restart {rel.restart_s.label('s')} ({rel.restart_s.source}); checkpoint {checkpoint_bytes / 1e12:.2f} TB"
+        f" (weights + optimizer states) at {rel.storage_bytes_per_s_per_device / 1e6:.0f} MB/s per device"
+        " (Llama 3 §3.3.1: 2 TB/s for 16,384 GPUs), every "
+        + (
+            "Young's optimum sqrt(2 x write x MTBI)"
+            if rel.checkpoint_interval_s is None
+            else f"{rel.checkpoint_interval_s:g} s"
+        )
+    )
+    assumptions.append(
+        f"expected = planned x {REALITY_GAP_SOURCE} (leave-one-out on those runs: BENCHMARKS §5)"
+    )
     phases = phase_fractions(st.parts, step_s)
     m = batch_seqs // (layout.dp * layout.mbs)
     if m < 2 * layout.pp:
@@ -374,6 +413,15 @@ def plan_training(
         rejected=rejected,
         assumptions=assumptions,
         phases=phases,
+        speed_of_light_days=steps * step_s / 86400,
+        planned_days=percentiles(planned_s / 86400),
+        reliability={
+            "goodput": percentiles(goodput),
+            "interruptions": percentiles(hits),
+            "mean_hours_between_interruptions": percentiles(run["mtbi_s"] / 3600),
+            "checkpoint_interval_minutes": percentiles(run["interval_s"] / 60),
+            "checkpoint_write_seconds": percentiles(run["checkpoint_write_s"]),
+        },
         batch_search=batch_search,
-        samples={"wall_s": wall_s, "goodput": goodput},
+        samples={"wall_s": wall_s, "planned_wall_s": planned_s, "goodput": goodput},
     )

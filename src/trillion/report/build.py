@@ -168,7 +168,10 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
             mfu=estimated(plan.mfu, "fraction of peak", how_plan),
             train_flop=estimated(plan.train_flop, "FLOP", "3 x forward FLOP per token x tokens (accounting)"),
             wall_clock_days=estimated(
-                plan.wall_clock_days, "days (p10/p50/p90)", how_plan + " and goodput 0.75-0.97"
+                plan.wall_clock_days,
+                "days (p10/p50/p90)",
+                how_plan
+                + " and goodput from interruptions, restarts and checkpoints (trillion.plan.reliability)",
             ),
             accelerator_hours=estimated(plan.accelerator_hours, "device-hours (p10/p50/p90)", how_plan),
         )

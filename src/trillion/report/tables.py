@@ -177,7 +177,17 @@ def train_tables(plan: Any) -> list[Any]:
     t.add_row("steps", f"{plan.steps:,}", f"{plan.global_batch} x {plan.seq_len} tokens")
     t.add_row("training FLOP", format_flop(plan.train_flop), "")
     d, h = plan.wall_clock_days, plan.accelerator_hours
-    t.add_row("wall-clock days", f"{d['p50']:.1f}", f"{d['p10']:.1f} - {d['p90']:.1f}")
+    t.add_row("days, no failures", f"{plan.speed_of_light_days:.1f}", "speed of light")
+    if plan.planned_days:
+        q = plan.planned_days
+        t.add_row("days, with failures", f"{q['p50']:.1f}", f"{q['p10']:.1f} - {q['p90']:.1f}")
+    t.add_row("wall-clock days", f"{d['p50']:.1f}", f"{d['p10']:.1f} - {d['p90']:.1f} expected")
+    rel = plan.reliability
+    if rel:
+        g, n, c = rel["goodput"], rel["interruptions"], rel["checkpoint_interval_minutes"]
+        t.add_row("goodput", f"{g['p50']:.1%}", f"{g['p10']:.1%} - {g['p90']:.1%}")
+        t.add_row("interruptions", f"{n['p50']:,.0f}", f"{n['p10']:,.0f} - {n['p90']:,.0f}")
+        t.add_row("checkpoint every", f"{c['p50']:.1f} min", f"{c['p10']:.1f} - {c['p90']:.1f} min")
     t.add_row(
         "accelerator-hours", format_count(h["p50"]), f"{format_count(h['p10'])} - {format_count(h['p90'])}"
     )
