@@ -248,6 +248,7 @@ def plan_training(
     rejected: dict[str, str] = {}
     alternatives: list[dict[str, Any]] = []
     batch_search: list[dict[str, Any]] = []
+    layout_given = layout is not None
     if layout is None:
         recomputes = (recompute,) if recompute else RECOMPUTE
         found = []
@@ -332,6 +333,9 @@ def plan_training(
             else f" (chosen: of {', '.join(map(str, batches))} sequences, {BATCH_BAND[0]:g}-{BATCH_BAND[-1]:g}x"
             f" DeepSeek LLM's compute-optimal batch {BATCH_RULE[0]} C^{BATCH_RULE[1]} tokens for this run's FLOP,"
             " the one whose best layout trains soonest; pass --global-batch to set it)"
+            if not layout_given
+            else f" (DeepSeek LLM's compute-optimal batch {BATCH_RULE[0]} C^{BATCH_RULE[1]} tokens for this run's"
+            " FLOP, as a power of two sequences, for the given layout; pass --global-batch to set it)"
         ),
     )
     kw = layout.step_kwargs(seq_len, batch_seqs)
