@@ -187,9 +187,52 @@ def main(framework: str = DEFAULT_FRAMEWORK) -> None:
         [r[0] for r, _ in runs],
         [in_csv(r) for r, _ in runs],
     )
+    gap_by_group(
+        [planned_hours(p) for _, p in runs],
+        [float(r[6]) for r, _ in runs],
+        [r[0] for r, _ in runs],
+        [in_csv(r) for r, _ in runs],
+    )
 
 
 QUANTILES = (10, 25, 50, 75, 90)
+# era, hardware generation and stack of each run (the runs' own reports): what the gap is split by
+GROUP = {
+    "llama-1-65b": "A100, 2022-23, Meta RSC",
+    "llama-2-7b": "A100, 2022-23, Meta RSC",
+    "llama-2-13b": "A100, 2022-23, Meta RSC",
+    "llama-2-70b": "A100, 2022-23, Meta RSC",
+    "llama-3.1-8b": "H100, 2024, Meta production clusters",
+    "llama-3.1-70b": "H100, 2024, Meta production clusters",
+    "llama-3.1-405b": "H100, 2024, Meta production clusters",
+    "deepseek-v3": "H800, 2024, DeepSeek (fp8, DualPipe)",
+}
+
+
+def gap_by_group(
+    samples: list[np.ndarray], published: list[float], names: list[str], calibration: list[bool]
+) -> None:
+    """The gap split by era / hardware generation / stack (`GROUP`), and leave-one-group-out: each
+    group predicted with the gap of the *other* groups' calibration runs only (does the gap carry to
+    a generation it has not seen?)."""
+    logs = np.array([np.log(p / np.median(h)) for h, p in zip(samples, published, strict=True)])
+    cal = np.array(calibration)
+    groups = [GROUP[n] for n in names]
+    print(
+        "\n| group | runs | gap (median published / planned) | log sd | leave-group-out gap | median abs error |"
+    )
+    print("|---|---|---|---|---|---|")
+    for g in dict.fromkeys(groups):
+        mine = np.array([x == g for x in groups])
+        others = logs[cal & ~mine]
+        m = float(np.median(others))
+        err = np.abs(np.exp(m - logs[mine]) - 1)  # expected / published - 1, with the others' gap
+        sd = f"{np.std(logs[mine], ddof=1):.3f}" if mine.sum() > 1 else "-"
+        role = "" if cal[mine].all() else " (validation)"
+        print(
+            f"| {g}{role} | {int(mine.sum())} | x{np.exp(np.median(logs[mine])):.3f} | {sd} | x{np.exp(m):.3f} "
+            f"| {np.median(err):.1%} |"
+        )
 
 
 def reality_gap(

@@ -179,7 +179,7 @@ def _ureg():
             "byte = [information] = B", "bit = byte / 8",
             "FLOP = [computation] = flop", "OP = FLOP",
             "second = [time] = s", "minute = 60 * second = min", "hour = 60 * minute = h",
-            "day = 24 * hour", "week = 7 * day", "year = 365.25 * day = y", "watt = [power] = W",
+            "day = 24 * hour = d", "week = 7 * day", "year = 365.25 * day = y", "watt = [power] = W",
             "joule = watt * second = J", "watt_hour = watt * hour = Wh",
             "gCO2e = [emission] = g = gCO2 = g_CO2e", "tCO2e = 1e6 * gCO2e = t = tonne = tCO2",
             "meter = [length] = m", "litre = 1e-3 * meter ** 3 = L = l = liter",

@@ -76,8 +76,15 @@ def test_footprint_needs_one_mode(capsys):
 def test_afford(capsys):
     small = _json(capsys, "afford", "--budget", "1M$", "--gpu", "h100", "--json")[0]
     big = _json(capsys, "afford", "--budget", "100M$", "--gpu", "h100", "--json")[0]
-    assert big["params"]["p50"] == pytest.approx(10 * small["params"]["p50"], rel=1e-6)  # N ~ sqrt(C)
+    sol = big["speed_of_light"]["params"]["p50"]
+    assert sol == pytest.approx(10 * small["speed_of_light"]["params"]["p50"], rel=1e-6)  # N ~ sqrt(C)
     assert big["tokens"]["p50"] == pytest.approx(20 * big["params"]["p50"], rel=1e-6)
+    # expected = speed of light x sqrt(goodput / gap): below it, by the shipped gap's share at most
+    for r in (small, big):
+        ratio = r["params"]["p50"] / r["speed_of_light"]["params"]["p50"]
+        assert (r["goodput"]["p50"] / r["reality_gap"]["p90"]) ** 0.5 < ratio < 1
+    # days are the paid device-hours over the devices: failures are paid for
+    assert big["wall_clock_days"]["p50"] == pytest.approx(big["device_hours"]["p50"] / big["devices"] / 24)
     carbon = _json(capsys, "afford", "--budget", "1000tCO2e", "--gpu", "h100", "--region", "FRA", "--json")[0]
     assert carbon["params"]["p50"] > 0
     assert main(["afford", "--budget", "ten dollars"]) == 2

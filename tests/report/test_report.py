@@ -79,3 +79,12 @@ def test_cli_report_writes_html_and_json(tmp_path, capsys):
     assert "serving economics on H200" in capsys.readouterr().out
     assert main(["report", "nonexistent-model", "--html", ""]) == 2
     assert main(["report", "--region", "Atlantis", "--html", ""]) == 2
+
+
+def test_report_shows_speed_of_light_with_failures_expected_and_the_gap(default_report):
+    t = default_report["training"]
+    sol, planned, expected = t["speed_of_light_days"], t["planned_days"], t["wall_clock_days"]
+    assert sol["value"] <= planned["value"]["p50"] <= expected["value"]["p50"]
+    gap = t["reality_gap"]["value"]
+    assert gap == pytest.approx(expected["value"]["p50"] / planned["value"]["p50"])
+    assert "reality gap" in t["reality_gap"]["note"]

@@ -62,7 +62,10 @@ def report(
     row("active parameters", a["active_params"])
     row("training tokens", tr["tokens"])
     row("cluster", tr["cluster"])
-    row("wall-clock days (P50, P10-P90)", tr.get("wall_clock_days"))
+    row("days, speed of light", tr.get("speed_of_light_days"))
+    row("days, with failures", tr.get("planned_days"))
+    row("days, expected (P50, P10-P90)", tr.get("wall_clock_days"))
+    row("reality gap (x)", tr.get("reality_gap"))
     row("accelerator-hours", tr.get("accelerator_hours"))
     for k, f in r.get("published_training", {}).items():
         row(f"published {k.replace('_', ' ')}", f)

@@ -37,8 +37,10 @@ def plan_from_flags(
     restart_time: str | None = None,
     checkpoint_interval: str | None = None,
     storage_bandwidth: str | None = None,
+    deadline: str | None = None,
 ):
-    """Parse the training flags (strings as typed) and plan the run (`trillion.plan_training`)."""
+    """Parse the training flags (strings as typed) and plan the run (`trillion.plan_training`); with
+    `deadline`, the fewest devices that finish by then (`trillion.plan.deadline`, a `DeadlinePlan`)."""
     from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
     from trillion.plan.calibration import load_calibration
     from trillion.plan.frameworks import DEFAULT_ZERO
@@ -48,6 +50,14 @@ def plan_from_flags(
     from trillion.units import parse_context_len, parse_quantity
 
     check_choice(framework, FRAMEWORKS, "framework")  # before the framework's ZeRO default
+    deadline_s = None
+    if deadline is not None:
+        deadline_s = parse_quantity(deadline, "time", "--deadline")
+        if not deadline_s > 0:
+            raise InputError("--deadline", None, f"must be a positive time, got {deadline!r}")
+        for flag, value in (("--gpus", gpus), ("--layout", layout)):
+            if value is not None:
+                raise InputError(flag, None, "give either --deadline (devices searched) or " + flag)
     n_tokens = positive_count(tokens, "--tokens")
     s = parse_context_len(seq_len, "--seq-len")
     if cluster:
@@ -82,6 +92,14 @@ def plan_from_flags(
     rel = reliability_from_flags(failure_rate, restart_time, checkpoint_interval, storage_bandwidth)
     spec, _ = resolve_model(name)
     cal = load_calibration(calibration) if calibration else None
+    if deadline_s is not None:
+        from trillion.plan.deadline import plan_for_deadline
+
+        return plan_for_deadline(
+            spec, cl, deadline_s, tokens=n_tokens, seq_len=s, global_batch=batch_seqs, precision=precision,
+            zero=zero, recompute=recompute, calibration=cal, attention_kernel=attention_kernel,
+            optimizer=optimizer, framework=framework, compiled=compiled, reliability=rel,
+        )  # fmt: skip
     return plan_training(
         spec,
         cl,
@@ -215,26 +233,36 @@ def train(
         str | None,
         typer.Option("--storage-bandwidth", help="Checkpoint write bandwidth per device, e.g. '122 MB/s'."),
     ] = None,
+    deadline: Annotated[
+        str | None,
+        typer.Option(help="Finish by, e.g. '90d': the fewest devices expected to (instead of --gpus)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a training run: layout, memory, step time, MFU, days, accelerator-hours and footprint."""
+    from trillion.plan.deadline import DeadlinePlan
 
     fkw = FootprintFlags(region=region, pue=pue, price=price, power=power).kwargs()
-    plan = plan_from_flags(
+    planned = plan_from_flags(
         name, tokens, gpus, gpu, cluster, seq_len, global_batch, precision, layout, zero, recompute,
         calibration, attention_kernel, optimizer, framework, compiled, scale_up_bandwidth, scale_out_bandwidth,
-        failure_rate, restart_time, checkpoint_interval, storage_bandwidth,
+        failure_rate, restart_time, checkpoint_interval, storage_bandwidth, deadline,
     )  # fmt: skip
+    by = planned if isinstance(planned, DeadlinePlan) else None
+    plan = by.plan if by else planned
     fp = None
     if plan.fits:
         from trillion.footprint.of_train import footprint_of_plan
 
         fp = footprint_of_plan(plan, **fkw)
     if as_json:
-        print_json({**plan.to_dict(), "footprint": fp.to_dict() if fp else None})
+        deadline_json = {"deadline": by.to_dict()} if by else {}
+        print_json({**deadline_json, **plan.to_dict(), "footprint": fp.to_dict() if fp else None})
         return
-    from trillion.report.tables import train_tables
+    from trillion.report.tables import deadline_table, train_tables
 
+    if by:
+        console.print(deadline_table(by))
     for renderable in train_tables(plan):
         console.print(renderable)
     if fp is not None:

@@ -5,6 +5,12 @@ Budget -> device-hours through the footprint model's price, power x PUE, or carb
 device-hours -> training FLOP at an MFU range; FLOP -> parameters and tokens by Chinchilla's rule
 (Hoffmann et al. 2022: ~20 tokens per parameter at the compute optimum, C = 6 N D, so
 N* = sqrt(C / 120)). Budgets are read by the one unit registry, in USD, J and g CO2e.
+
+Two figures, as in every plan: "speed of light" spends every paid device-hour on steps at the MFU
+range; "expected" (the headline) keeps only the share runs like this really get, goodput from the
+reliability model on `devices` (`trillion.plan.reliability.run_goodput`) divided by the reality gap
+(`trillion.plan.reliability.reality_gap`, published / planned hours of whole runs). Wall-clock days
+are the paid device-hours over the devices: failures are paid for, not free.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from trillion.dist import SAMPLES, Dist, percentiles
 from trillion.errors import InputError
 from trillion.footprint import estimate as est
 from trillion.footprint.validation import power_model_error
-from trillion.plan.train import GOODPUT
+from trillion.plan.optimizers import state_bytes
+from trillion.plan.reliability import RATE_SOURCE, REALITY_GAP_SOURCE, Reliability, reality_gap, run_goodput
 from trillion.spec.hardware import Accelerator
 from trillion.units import G_PER_T, J_PER_MWH
 
@@ -91,6 +98,10 @@ class Affordable:
     params: dict[str, float]
     tokens: dict[str, float]
     days: dict[str, float]
+    # every paid device-hour on steps (no failures, no reality gap): FLOP and parameters
+    speed_of_light: dict[str, dict[str, float]] = field(default_factory=dict)
+    goodput: dict[str, float] = field(default_factory=dict)
+    gap: dict[str, float] = field(default_factory=dict)
     assumptions: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +119,9 @@ class Affordable:
             "params": self.params,
             "tokens": self.tokens,
             "wall_clock_days": self.days,
+            "speed_of_light": self.speed_of_light,
+            "goodput": self.goodput,
+            "reality_gap": self.gap,
             "rule": f"Chinchilla: {TOKENS_PER_PARAM:g} tokens per parameter, C = 6 N D",
             "assumptions": self.assumptions,
         }
@@ -138,9 +152,15 @@ def afford(
     rng = np.random.default_rng(seed + 7)
     hours = budget.amount / unit.samples[key]
     mfu = mfu or MFU_DEFAULT
-    flop = hours * 3600 * acc.peak(dtype) * mfu.sample(rng, SAMPLES)
+    sol_flop = hours * 3600 * acc.peak(dtype) * mfu.sample(rng, SAMPLES)
+    sol_params = np.sqrt(sol_flop / (6 * TOKENS_PER_PARAM))
+    # the checkpoint the goodput model writes: the speed-of-light model's weights and AdamW states
+    ckpt_bytes = float(np.median(sol_params)) * (2.0 + state_bytes("adamw", dtype))
+    goodput = run_goodput(devices, ckpt_bytes, Reliability(), rng)["goodput"]
+    gap = reality_gap(rng)
+    flop = sol_flop * goodput / gap
     params = np.sqrt(flop / (6 * TOKENS_PER_PARAM))
-    wall_days = hours / devices / 24 / GOODPUT.sample(rng, SAMPLES)
+    wall_days = hours / devices / 24
     notes = list(unit.assumptions)
     notes.append({"name": "MFU", "value": mfu.label(), "source": mfu.source})
     notes.append(
@@ -150,7 +170,14 @@ def afford(
             "source": "Hoffmann et al. 2022 (Chinchilla)",
         }
     )
-    notes.append({"name": "goodput", "value": GOODPUT.label(), "source": GOODPUT.source})
+    notes.append(
+        {
+            "name": "goodput",
+            "value": f"P50 {np.median(goodput):.1%} on {devices:,} devices",
+            "source": f"trillion.plan.reliability: {RATE_SOURCE}; checkpoints at Young's optimum",
+        }
+    )
+    notes.append({"name": "reality gap", "value": f"P50 x{np.median(gap):.3f}", "source": REALITY_GAP_SOURCE})
     return Affordable(
         accelerator=acc.name,
         budget=budget,
@@ -160,5 +187,8 @@ def afford(
         params=percentiles(params),
         tokens=percentiles(params * TOKENS_PER_PARAM),
         days=percentiles(wall_days),
+        speed_of_light={"train_flop": percentiles(sol_flop), "params": percentiles(sol_params)},
+        goodput=percentiles(goodput),
+        gap=percentiles(gap),
         assumptions=notes,
     )

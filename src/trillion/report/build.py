@@ -87,6 +87,7 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
     from trillion.count import count
     from trillion.footprint.of_serve import footprint_of_serving
     from trillion.footprint.of_train import footprint_of_plan
+    from trillion.plan.reliability import REALITY_GAP_SOURCE
     from trillion.plan.train import plan_training
     from trillion.scaling.laws import EPOCH_REFIT
     from trillion.serve.plan import plan_serving
@@ -174,6 +175,19 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
                 + " and goodput from interruptions, restarts and checkpoints (trillion.plan.reliability)",
             ),
             accelerator_hours=estimated(plan.accelerator_hours, "device-hours (p10/p50/p90)", how_plan),
+            speed_of_light_days=estimated(
+                plan.speed_of_light_days, "days", how_plan + ": steps only, no failures, step time P50"
+            ),
+            planned_days=estimated(
+                plan.planned_days,
+                "days (p10/p50/p90)",
+                how_plan + " with interruptions, restarts and checkpoints",
+            ),
+            reality_gap=estimated(
+                plan.wall_clock_days["p50"] / plan.planned_days["p50"],
+                "expected / planned (P50)",
+                REALITY_GAP_SOURCE,
+            ),
         )
         fp = footprint_of_plan(plan, region=region)
         shown = fp.to_dict()  # display units (MWh, t, m3)

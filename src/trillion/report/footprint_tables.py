@@ -50,17 +50,20 @@ def footprint_tables(fp: Footprint, title: str) -> list[Any]:
 
 def afford_table(results: list[Affordable]) -> Table:
     b = results[0].budget
-    t = Table(title=f"What {b.label()} trains (Chinchilla rule, 20 tokens per parameter)")
-    for col in ("accelerator", "devices", "device-hours (P50)", "parameters", "tokens", "days"):
+    t = Table(title=f"What {b.label()} trains (Chinchilla rule, 20 tokens per parameter; P50, P10-P90)")
+    cols = ("accelerator", "devices", "device-hours", "parameters, expected", "at speed of light",
+            "goodput / gap", "days")  # fmt: skip
+    for col in cols:
         t.add_column(col, justify="right")
     for r in results:
-        p, tok = r.params, r.tokens
+        p, sol = r.params, r.speed_of_light["params"]
         t.add_row(
             r.accelerator,
             f"{r.devices:,}",
-            f"{r.device_hours['p50']:,.0f}",
+            format_count(r.device_hours["p50"]),
             f"{format_count(p['p50'])} ({format_count(p['p10'])}-{format_count(p['p90'])})",
-            f"{format_count(tok['p50'])} ({format_count(tok['p10'])}-{format_count(tok['p90'])})",
+            format_count(sol["p50"]),
+            f"{r.goodput['p50']:.0%} / {r.gap['p50']:.2f}",
             _r(r.days, ",.0f"),
         )
     return t

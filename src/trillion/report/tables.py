@@ -203,3 +203,29 @@ def train_tables(plan: Any) -> list[Any]:
     for a in plan.assumptions:
         out.append(Text(f"assumes {a}", style="dim"))
     return out
+
+
+def deadline_table(by: Any) -> Table:
+    """The sizes `trillion.plan.deadline.plan_for_deadline` tried, the answer marked."""
+    t = Table(
+        title=f"devices to finish in {by.deadline_days:g} days: {by.devices_p50:,} expected (P50), "
+        + (f"{by.devices_p90:,} for P90" if by.devices_p90 else "P90 not reached on the sizes tried"),
+        header_style="bold",
+    )
+    for col in ("devices", "days, no failures", "with failures P50", "expected P50", "P10-P90", ""):
+        t.add_column(col, justify="left" if not col else "right")
+    for r in by.tried:
+        if not r["fits"]:
+            t.add_row(f"{r['devices']:,}", "does not fit", "", "", "", "")
+            continue
+        e = r["expected_days"]
+        marks = [m for m, on in (("answer", r["answer"]), ("P90", r["devices"] == by.devices_p90)) if on]
+        t.add_row(
+            f"{r['devices']:,}",
+            f"{r['speed_of_light_days']:.1f}",
+            f"{r['planned_days_p50']:.1f}",
+            f"{e['p50']:.1f}",
+            f"{e['p10']:.1f}-{e['p90']:.1f}",
+            ", ".join(marks),
+        )
+    return t

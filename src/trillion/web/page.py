@@ -44,7 +44,8 @@ async function plan(ev){ if(ev) ev.preventDefault(); $("error").textContent="";
   const tb=$("results").tBodies[0]; tb.replaceChildren();
   const a=r.architecture, t=r.training, fp=r.footprint||{}, s=r.serving[0]||{};
   tb.append(row("total parameters",a.total_params,"total_params"), row("active parameters",a.active_params,"active_params"),
-    row("wall-clock days",t.wall_clock_days,"days"), row("accelerator-hours",t.accelerator_hours,"hours"),
+    row("days, speed of light",t.speed_of_light_days,"sol_days"), row("wall-clock days, expected",t.wall_clock_days,"days"),
+    row("accelerator-hours, expected",t.accelerator_hours,"hours"),
     row("energy (MWh)",fp.energy_mwh,"energy"), row("CO2e (t)",fp.co2e_location_t,"co2e"), row("cost (USD)",fp.cost_usd,"cost"),
     row("serving: minimum H200s ("+s.weights+")",s.min_devices,"serve_devices"), row("predicted loss",r.scaling.predicted_loss,"loss"));
   $("chart").innerHTML=r.scaling.chart_svg+(fp.chart_svg||"")+(r.serving_chart_svg||""); }
