@@ -23,6 +23,7 @@ MAX_LITERAL_CHARS = 64  # a typed number longer than this is refused before any 
 MAX_EXPONENT = 60  # |decimal exponent| of a typed count: 1e60 is ~40 orders beyond any count planned here
 
 _SI_COUNT = {"": 0, "k": 3, "K": 3, "M": 6, "B": 9, "G": 9, "T": 12, "P": 15}
+_COUNT_WORDS = (("thousand", "k"), ("million", "M"), ("billion", "B"), ("trillion", "T"), ("bn", "B"))
 _SI_SHOW = (("P", 15), ("T", 12), ("B", 9), ("M", 6), ("k", 3))
 _IEC_SHOW = (("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10))
 
@@ -39,6 +40,13 @@ def parse_count(text: str | int, where: str, field: str | None = None) -> tuple[
     if isinstance(text, int):
         return Decimal(text), Decimal(0)
     raw = str(text).strip().replace("_", "").replace(",", "")
+    low = raw.lower()
+    for word, sym in _COUNT_WORDS:  # "15.5 trillion", "1.5bn"
+        if low.endswith(word) and low[: -len(word)].strip()[-1:].isdigit():
+            raw = raw[: -len(word)].strip() + sym
+            break
+    if raw and raw[-1] in "tbmgp":  # a count has no milli or pico: 15.5t is 15.5T
+        raw = raw[:-1] + raw[-1].upper()
     suffix = raw[-1:] if raw[-1:] in _SI_COUNT and raw[-1:] != "" else ""
     number = raw[: len(raw) - len(suffix)].strip()
     value = _bounded_decimal(number, text, where, field, "a count", "(e.g. 70B, 1.04T, 3.8e25)")
@@ -262,6 +270,8 @@ def parse_quantity(text: str | float | int, expect: str, where: str, field: str 
             raise InputError(where, field, f"cannot read {text!r} as a quantity in {what} (e.g. {example})")
         number = float(_bounded_decimal(m.group(1), text, where, field, "a quantity", f"(e.g. {example})"))
         unit = m.group(2)
+        if not unit and canonical == "s" and where.startswith("--"):  # "--latency-target 50": 50 what?
+            raise InputError(where, field, f"{text!r} needs a unit (e.g. 50ms, 11 min, 90d)")
         if percent:
             if unit or canonical:
                 raise InputError(where, field, f"{text!r}: a percentage is a number, not {what}")

@@ -50,5 +50,13 @@ def test_the_report_uses_the_published_setup():
     from trillion.report.build import build_report
 
     r = build_report("deepseek-v3", serve_weights=())
-    assert r["training"]["cluster"]["value"] == "deepseek-v3-h800" and "source" in r["training"]["cluster"]
+    assert (
+        r["training"]["cluster"]["value"].startswith("deepseek-v3-h800:")
+        and "source" in r["training"]["cluster"]
+    )
     assert "fp8" in r["training"]["mfu"]["note"]
+    setup = r["setup"]
+    for key in ("tokens", "cluster", "precision", "global_batch", "seq_len"):
+        assert setup[key]["kind"] == "published", key
+    for key in ("framework", "region", "serving_hardware", "serving_workload"):
+        assert setup[key]["kind"] == "default", key  # trillion's choices say so

@@ -8,6 +8,7 @@ import types
 import pytest
 import torch
 
+from trillion.catalog.hardware import accelerators
 from trillion.cli import main
 from trillion.nn import energy as energy_mod
 from trillion.nn.data import prepare
@@ -54,22 +55,21 @@ def test_fit_and_calibration(ladder, tmp_path):
     info = ladder_calibration(runs, tmp_path / "cal.toml")
     cal = load_calibration(tmp_path / "cal.toml")
     assert cal.eta_gemm == pytest.approx(info["eta_gemm"], rel=1e-5) and "ladder" in cal.source
-    assert (
-        main(
-            [
-                "train",
-                "llama-3.1-8b",
-                "--tokens",
-                "1T",
-                "--gpus",
-                "64",
-                "--calibration",
-                str(tmp_path / "cal.toml"),
-                "--json",
-            ]
-        )
-        == 0
-    )
+    assert cal.device == info["device"]  # the file says what it was measured on
+    argv = [
+        "train",
+        "llama-3.1-8b",
+        "--tokens",
+        "1T",
+        "--gpus",
+        "64",
+        "--calibration",
+        str(tmp_path / "cal.toml"),
+    ]
+    if cal.device in accelerators():  # a ladder run on a catalog GPU plans with its own measurement
+        assert main([*argv, "--gpu", cal.device, "--json"]) == 0
+    else:  # measured on a CPU (or an unlisted device): refused on an H100, naming the flag
+        assert main([*argv, "--gpu", "h100"]) == 2
 
 
 def test_quantisation_experiment(ladder, capsys):

@@ -103,7 +103,8 @@ def test_llama3_405b_interruptions_goodput_and_days():
     "flag, value, text",
     [
         ("--failure-rate", "-1e-5", "--failure-rate: must not be negative"),
-        ("--checkpoint-interval", "0", "--checkpoint-interval: must be positive"),
+        ("--checkpoint-interval", "0 min", "--checkpoint-interval: must be positive"),
+        ("--checkpoint-interval", "0", "--checkpoint-interval: '0' needs a unit"),
         ("--restart-time", "-3 min", "--restart-time: must not be negative"),
         ("--storage-bandwidth", "0", "--storage-bandwidth: must be positive"),
     ],

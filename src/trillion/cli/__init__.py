@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     global _COMMAND
     if _COMMAND is None:  # typer builds the click command tree in ~35 ms: once per process
         _COMMAND = typer.main.get_command(app)
+    args = _fold_choices(sys.argv[1:] if argv is None else list(argv))
     try:
-        _COMMAND.main(args=argv, standalone_mode=False, prog_name="trillion")
+        _COMMAND.main(args=args, standalone_mode=False, prog_name="trillion")
     except InputError as e:
         _error_line(flag_message(e))
         return 2
@@ -51,6 +52,27 @@ def main(argv: list[str] | None = None) -> int:
         _error_line(f"{message()} (see `{ctx.command_path if ctx else 'trillion'} --help`)")
         return int(getattr(e, "exit_code", 2))
     return 0
+
+
+# flags whose values are names from a fixed lower-case set: case carries no meaning there, so
+# `--precision FP8` is `fp8` (values with meaning in their case, units and counts, are read by
+# `trillion.units`, which folds case only where no reading is lost)
+CHOICE_FLAGS = frozenset(
+    "--precision --framework --recompute --weights --kv --method --optimizer --attention-kernel"
+    " --ownership --embodied-method --law --kv-cache".split()
+)
+
+
+def _fold_choices(args: list[str]) -> list[str]:
+    out = list(args)
+    for i, a in enumerate(out):
+        flag, eq, value = a.partition("=")
+        if flag in CHOICE_FLAGS:
+            if eq:
+                out[i] = f"{flag}={value.lower()}"
+            elif i + 1 < len(out):
+                out[i + 1] = out[i + 1].lower()
+    return out
 
 
 def _error_line(text: str) -> None:

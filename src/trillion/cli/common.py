@@ -15,7 +15,24 @@ from rich.console import Console
 
 from trillion.errors import InputError
 
-console = Console()
+
+class _Console(Console):
+    """The CLI's console: tables never cut a cell. A cell too wide for its column at the terminal's
+    width (80 in a pipe) wraps at spaces, then folds, instead of rich's default ellipsis, so every
+    name and number a user must read or type is printed whole."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        from rich.table import Table
+
+        for o in objects:
+            if isinstance(o, Table):
+                for col in o.columns:
+                    col.overflow = "fold"
+                    col.no_wrap = False
+        super().print(*objects, **kwargs)
+
+
+console = _Console()
 
 MAX_COUNT = 10**20  # bounded work: tokens, hours and device counts beyond this are input errors
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

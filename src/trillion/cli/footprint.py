@@ -78,8 +78,19 @@ def footprint(
     from trillion.footprint import data
 
     if list_regions:
-        for rid in data.region_ids():
-            console.print(rid)
+        regions = data.region_list()
+        if as_json:
+            print_json(regions)
+            return
+        from rich.table import Table
+
+        t = Table(title=f"{len(regions)} grid regions (latest year; --region takes the id or the name)")
+        for col in ("id", "name", "g CO2e/kWh", "year", "method"):
+            t.add_column(col, justify="right" if col in ("g CO2e/kWh", "year") else "left")
+        for r in regions:
+            t.add_row(str(r["id"]), str(r["name"]), f"{r['g_co2e_per_kwh']:.0f}", str(r["year"]),
+                      str(r["method"]).split(" (")[0])  # fmt: skip
+        console.print(t)
         return
     flags = FootprintFlags(
         region, year, pue, wue, water_offsite, intensity, renewable_share, market_intensity, price,
@@ -133,7 +144,9 @@ def afford(
         str, Opt(help="Budget in money, energy or carbon, e.g. 10M$, $2.5B, 500 MWh, 1000 tCO2e.")
     ],
     gpu: Annotated[str | None, Opt(help="Accelerator (default: every one with a shipped price).")] = None,
-    gpus: Annotated[str, Opt(help="Devices the run would use.")] = "1024",
+    gpus: Annotated[
+        str | None, Opt(help="Devices the run would use (default: the fewest finishing in ~90 days).")
+    ] = None,
     region: RegionOpt = "World",
     year: YearOpt = None,
     pue: PueOpt = None,
@@ -146,7 +159,7 @@ def afford(
     from trillion.footprint import data
 
     b = af.parse_budget(budget)
-    n = positive_count(gpus, "--gpus")
+    n = positive_count(gpus, "--gpus") if gpus else None
     kw = FootprintFlags(region=region, year=year, pue=pue, price=price).kwargs()
     names = [gpu] if gpu else sorted({r["accelerator"] for r in data.table("prices")})
     results = [af.afford(find_accelerator(g), b, devices=n, **kw) for g in names]
@@ -156,7 +169,7 @@ def afford(
     from trillion.report.footprint_tables import afford_table
 
     console.print(afford_table(results))
-    for a in results[0].assumptions[-3:]:
+    for a in results[0].assumptions[-4:]:
         console.print(f"[dim]assumes {a['name']} {a['value']}: {a['source']}[/]")
 
 

@@ -131,7 +131,8 @@ def fit_cmd(
             console.print(f"no forecast: {fit.chinchilla.get('warning', 'the fit is not identified')}")
     if cal:
         console.print(f"wrote {cal['path']} (eta_gemm {cal['eta_gemm']:.3f} from {cal['runs']} runs on {cal['device']}): "
-                      f"use it with `trillion train --calibration {cal['path']}`")  # fmt: skip
+                      f"use it with `trillion train --calibration {cal['path']}` on that device (refused on"
+                      " any other: a measured efficiency does not carry)")  # fmt: skip
 
 
 @ladder_app.command("quantize")

@@ -12,6 +12,10 @@ from trillion.errors import InputError
 from trillion.io.files import check_writable, write_file
 
 Opt = typer.Option
+SETUP_LABEL = {"model": "model", "tokens": "training tokens", "cluster": "training cluster", "precision": "precision",
+               "global_batch": "global batch (sequences)", "seq_len": "sequence length (tokens)",
+               "framework": "framework profile", "price": "price basis", "region": "grid region",
+               "serving_hardware": "serving accelerator", "serving_workload": "serving workload"}  # fmt: skip
 
 
 def _write(path: str, text: str) -> None:
@@ -22,25 +26,60 @@ def report(
     name: Annotated[
         str, typer.Argument(help=f"Catalog name or config.json (default: {DEFAULT_MODEL}, an estimate).")
     ] = DEFAULT_MODEL,
-    html: Annotated[
-        str | None, Opt(help="Write the self-contained HTML report here ('' for none).")
-    ] = "report.html",
-    region: Annotated[str, Opt(help="Grid region for the footprint.")] = "World",
-    gpu: Annotated[
-        str | None, Opt(help="Training accelerator (default: published cluster or 16,384 H100).")
+    html: Annotated[str | None, Opt(help="Also write the self-contained HTML report to this path.")] = None,
+    tokens: Annotated[str | None, Opt(help="Training tokens (default: the published count).")] = None,
+    cluster: Annotated[
+        str | None, Opt(help="Training cluster preset (default: the published one, else 16,384 H100).")
     ] = None,
+    gpu: Annotated[str | None, Opt(help="Training accelerator (instead of a cluster preset).")] = None,
     gpus: Annotated[str | None, Opt(help="Training accelerator count.")] = None,
-    as_json: Annotated[bool, Opt("--json", help="Print the report as JSON.")] = False,
+    precision: Annotated[
+        str | None, Opt(help="Training precision (default: the published one, else bf16).")
+    ] = None,
+    global_batch: Annotated[
+        str | None, Opt("--global-batch", help="Sequences per step (default: published, else searched).")
+    ] = None,
+    seq_len: Annotated[
+        str | None, Opt("--seq-len", help="Training sequence length (default: published, else 4K).")
+    ] = None,
+    price: Annotated[
+        str | None, Opt(help="USD per training device-hour (default: the shipped price range).")
+    ] = None,
+    region: Annotated[str | None, Opt(help="Grid region for the footprint (default: World).")] = None,
+    serve_gpu: Annotated[str | None, Opt("--serve-gpu", help="Serving accelerator (default: H200).")] = None,
+    as_json: Annotated[
+        bool, Opt("--json", help="Print the report as JSON (and write nothing else).")
+    ] = False,
 ) -> None:
     """The main job: what a frontier model takes to build and run, with a source or method for every figure."""
+    from trillion.catalog.hardware import find_accelerator
+    from trillion.dist import parse_dist
     from trillion.footprint.data import grid_intensity
-    from trillion.report.build import SERVE_GPU, SERVE_OUTPUT, SERVE_PROMPT, build_report
+    from trillion.report.build import build_report, kind_of
     from trillion.report.html import fmt, render_report
+    from trillion.units import format_count, parse_context_len
 
-    grid_intensity(region)  # an unknown region fails before any work
+    if region:
+        grid_intensity(region)  # an unknown region fails before any work
+    if serve_gpu:
+        serve_gpu = find_accelerator(serve_gpu).name
     if html:
         check_writable(html, "--html")  # and an unwritable output path too
-    r = build_report(name, region=region, gpu=gpu, gpus=positive_count(gpus, "--gpus") if gpus else None)
+    r = build_report(
+        name,
+        region=region,
+        gpu=gpu,
+        gpus=positive_count(gpus, "--gpus") if gpus else None,
+        tokens=positive_count(tokens, "--tokens") if tokens else None,
+        cluster=cluster,
+        precision=precision,
+        global_batch=positive_count(global_batch, "--global-batch") if global_batch else None,
+        seq_len=parse_context_len(seq_len, "--seq-len") if seq_len else None,
+        price=parse_dist(price, "--price", kind="price_per_hour", minimum=0.0, maximum=1e4)
+        if price
+        else None,
+        serve_gpu=serve_gpu,
+    )
     if html:
         _write(html, render_report(r))
     if as_json:
@@ -48,14 +87,21 @@ def report(
         return
     from rich.table import Table
 
+    su = Table(title=f"set-up of this report: {r['display_name']}")
+    su.add_column("input")
+    su.add_column("value")
+    su.add_column("from", style="dim")
+    for k, f in r["setup"].items():
+        su.add_row(SETUP_LABEL.get(k, k), str(f["value"]) if k != "tokens" else fmt(f), kind_of(f))
+    console.print(su)
     t = Table(title=f"{r['display_name']} — {r['status_note']}")
     t.add_column("quantity")
     t.add_column("value", justify="right")
-    t.add_column("", style="dim")
+    t.add_column("kind", style="dim")
 
     def row(label: str, f: dict[str, Any] | None) -> None:
         if f:
-            t.add_row(label, fmt(f), "published" if f.get("source") else "estimate")
+            t.add_row(label, fmt(f), kind_of(f))
 
     a, tr = r["architecture"], r["training"]
     row("total parameters", a["total_params"])
@@ -67,8 +113,6 @@ def report(
     row("days, expected (P50, P10-P90)", tr.get("wall_clock_days"))
     row("reality gap (x)", tr.get("reality_gap"))
     row("accelerator-hours", tr.get("accelerator_hours"))
-    for k, f in r.get("published_training", {}).items():
-        row(f"published {k.replace('_', ' ')}", f)
     fp = r.get("footprint", {})
     row("energy (MWh, facility)", fp.get("energy_mwh"))
     row("CO2e location-based (t)", fp.get("co2e_location_t"))
@@ -82,10 +126,23 @@ def report(
     for b in r["benchmarks"]:
         row(f"{b['benchmark']} ({b['status']})", b["score"])
     console.print(t)
+    if r.get("published_vs_replay"):
+        pv = Table(title="published figures beside trillion's replay of the same run")
+        for col in ("quantity", "published", "trillion replay P50 (P10-P90)", "difference"):
+            pv.add_column(col, justify="left" if col == "quantity" else "right")
+        for x in r["published_vs_replay"]:
+            q = x["replay"]
+            pv.add_row(f"{x['quantity']} ({x['unit']})", format_count(x["published"]),
+                       f"{format_count(q['p50'])} ({format_count(q['p10'])}-{format_count(q['p90'])})",
+                       f"{x['difference']:+.1%}")  # fmt: skip
+        console.print(pv)
+        for x in r["published_vs_replay"]:
+            console.print(f"[dim]{x['quantity']}: replayed from {x['basis']}; published: {x['source']}[/]")
     serving = [s for s in r["serving"] if s["fits"]]
     if serving:
         st = Table(
-            title=f"serving economics on {SERVE_GPU.upper()} ({SERVE_PROMPT} in / {SERVE_OUTPUT} out; estimated)"
+            title=f"serving economics on {r['setup']['serving_hardware']['value'].upper()}"
+            f" ({r['setup']['serving_workload']['value']}; estimated)"
         )
         for col in (
             "weights",
@@ -121,14 +178,13 @@ def compare(
         list[str] | None,
         typer.Argument(help=f"Models (default: {' '.join(FRONTIER)})."),
     ] = None,
-    html: Annotated[
-        str | None, Opt(help="Write the comparison as HTML here ('' for none).")
-    ] = "compare.html",
+    html: Annotated[str | None, Opt(help="Also write the comparison as HTML to this path.")] = None,
     region: Annotated[str, Opt(help="Grid region for the footprint estimates.")] = "World",
     as_json: Annotated[bool, Opt("--json", help="Print JSON.")] = False,
 ) -> None:
     """Frontier models side by side: size, tokens, compute, hours, energy, carbon, cost, serving, scores."""
     from trillion.footprint.data import grid_intensity
+    from trillion.report.build import kind_of
     from trillion.report.compare import DEFAULT_SET, build_compare
     from trillion.report.html import fmt, render_compare
 
@@ -145,7 +201,7 @@ def compare(
         return
     from rich.table import Table
 
-    t = Table(title="frontier models (green: published or reported; yellow: estimated by trillion)")
+    t = Table(title="frontier models (P = published or reported, E = estimated by trillion, R = rumour)")
     t.add_column("quantity")
     for m in c["models"]:
         t.add_column(m["display_name"], justify="right")
@@ -153,9 +209,13 @@ def compare(
         cells = []
         for m in c["models"]:
             f = m["figures"].get(key)
-            cells.append(
-                "-" if not f else (f"[green]{fmt(f)}[/]" if f.get("source") else f"[yellow]{fmt(f)}[/]")
-            )
+            if not f:
+                cells.append("not published")
+                continue
+            kind = kind_of(f)
+            mark = {"published": "P", "rumour": "R", "exact count": "X"}.get(kind, "E")
+            colour = {"P": "green", "R": "magenta", "X": "cyan"}.get(mark, "yellow")
+            cells.append(f"[{colour}]{fmt(f)} {mark}[/]")
         t.add_row(label, *cells)
     console.print(t)
     if html:

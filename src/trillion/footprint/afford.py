@@ -44,6 +44,10 @@ MAX_BUDGET = {
     "carbon": (5.7e10 * G_PER_T, "the world's yearly emissions (~5.7e10 t CO2e)"),
 }
 BUDGET_KINDS = ("money", "energy", "carbon")
+# without a device count: the fewest whole nodes, a power of two, that spend the budget in about
+# this many days (trillion's choice: a three-month run, the order of the frontier's published
+# pre-training runs, e.g. Llama 3 405B ~54 days of a longer schedule, DeepSeek-V3 under two months)
+TARGET_DAYS = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +135,7 @@ def afford(
     acc: Accelerator,
     budget: Budget,
     *,
-    devices: int = 1024,
+    devices: int | None = None,
     mfu: Dist | None = None,
     dtype: str = "bf16",
     seed: int = 0,
@@ -139,7 +143,7 @@ def afford(
 ) -> Affordable:
     """The compute-optimal model `budget` trains on `devices` x `acc` (keyword arguments as
     `estimate_footprint`, e.g. region, pue, price)."""
-    if devices <= 0:
+    if devices is not None and devices <= 0:
         raise InputError("gpus", None, f"must be positive, got {devices}")
     # one device-hour's cost, energy and carbon, with the same sampled assumptions
     footprint_kwargs.setdefault("power_error", power_model_error())
@@ -151,6 +155,11 @@ def afford(
         )
     rng = np.random.default_rng(seed + 7)
     hours = budget.amount / unit.samples[key]
+    chosen = devices is None
+    if devices is None:
+        devices = 8
+        while devices < 2**21 and float(np.median(hours)) / devices / 24 > TARGET_DAYS:
+            devices *= 2
     mfu = mfu or MFU_DEFAULT
     sol_flop = hours * 3600 * acc.peak(dtype) * mfu.sample(rng, SAMPLES)
     sol_params = np.sqrt(sol_flop / (6 * TOKENS_PER_PARAM))
@@ -177,6 +186,11 @@ def afford(
             "source": f"trillion.plan.reliability: {RATE_SOURCE}; checkpoints at Young's optimum",
         }
     )
+    if chosen:
+        notes.append(
+            {"name": "devices", "value": f"{devices:,} (trillion's choice)",
+             "source": f"the fewest power-of-two devices that spend the budget in {TARGET_DAYS:g} days or less (P50); pass --gpus"}
+        )  # fmt: skip
     notes.append({"name": "reality gap", "value": f"P50 x{np.median(gap):.3f}", "source": REALITY_GAP_SOURCE})
     return Affordable(
         accelerator=acc.name,

@@ -67,16 +67,38 @@ def _match_region(region: str) -> list[dict[str, str]]:
         if hits:
             return hits
     by_name = [r for r in rows if r["region_name"].lower() == key]
-    if len({r["region_id"] for r in by_name}) == 1:
-        return by_name
-    return []
+    ids = {r["region_id"] for r in by_name}
+    if len(ids) > 1:  # a name several sources share (China: CHN from Ember, EM:CN from Electricity Maps)
+        first = {r["region_id"] for r in by_name if r["region_type"] in NAME_PREFERS}
+        if len(first) == 1:
+            return [r for r in by_name if r["region_id"] in first]
+        raise InputError("region", None, f"{region!r} is ambiguous: {' or '.join(sorted(ids))} (give the id)")
+    return by_name
+
+
+# a name shared by several rows means the country (or aggregate) figure first, never a grid zone
+NAME_PREFERS = ("country", "aggregate")
+
+
+def region_list() -> list[dict[str, object]]:
+    """Every region id with its name, type and latest row (intensity, year, method, source)."""
+    out = []
+    for rid in region_ids():
+        i = grid_intensity(rid)
+        kind = next(r["region_type"] for r in table("grid_intensity") if r["region_id"] == rid)
+        out.append({"id": rid, "name": i.region_name, "type": kind, "g_co2e_per_kwh": i.g_per_kwh,
+                    "year": i.year, "method": i.method, "source": i.source})  # fmt: skip
+    return out
 
 
 def grid_intensity(region: str, year: int | None = None, where: str = "region") -> Intensity:
     """The grid intensity of `region` (id such as ``USA``, ``CN``, ``US-VA``, ``gcp:us-central1``,
     or an unambiguous name) for `year`: that year's row, else the latest year before it, else the
     earliest after it; without a year the latest. Unknown regions raise `InputError`."""
-    hits = _match_region(region)
+    try:
+        hits = _match_region(region)
+    except InputError as e:
+        raise InputError(where, None, e.message) from None
     if not hits:
         names = region_ids() + sorted({r["region_name"] for r in table("grid_intensity")})
         close = difflib.get_close_matches(region, names, n=4, cutoff=0.6)

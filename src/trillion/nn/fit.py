@@ -204,6 +204,7 @@ def ladder_calibration(runs: list[dict[str, Any]], path: str | Path) -> dict[str
     eta = float(np.median(etas))
     fitted = cal.with_(
         eta_gemm=round(eta, 6),
+        device=device,
         source=f"fitted from {len(done)} trillion ladder runs on {device}: eta_gemm solved so the planner's step-time "
         f"model reproduces each run's measured seconds per step (median){'; ' + str(stuck) + ' at a bound' if stuck else ''}",
     )

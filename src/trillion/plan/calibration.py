@@ -51,7 +51,7 @@ def load_calibration(path: str | Path | None = None, *, framework: str | None = 
             continue
         if key not in known or key in ("frameworks", "framework"):
             raise InputError(where, key, f"unknown calibration key; expected one of {sorted(known)}")
-        if key in ("attention_kernel", "source"):
+        if key in ("attention_kernel", "source", "device"):
             if not isinstance(value, str):
                 raise InputError(where, key, f"must be a string, got {value!r}")
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
@@ -105,8 +105,26 @@ def for_run(
 ) -> Calibration:  # fmt: skip
     """The calibration a run on `device` in `dtype` under `framework` uses: `base` carried from the
     reference device (`for_device`), with the attention kernel and the framework's profile."""
-    cal = for_device(base, device, accelerators()[REFERENCE_DEVICE], dtype)
+    fitted_on = base.device or REFERENCE_DEVICE
+    if fitted_on not in accelerators():
+        if not _same_device(fitted_on, device):
+            raise InputError(
+                "--calibration",
+                None,
+                f"fitted on {fitted_on!r}, not on {device.name}: a measured efficiency carries only to the"
+                " device it was measured on (or from a catalog accelerator); re-fit on this device or use"
+                " the shipped calibration",
+            )
+        return for_framework(base.with_(attention_kernel=attention_kernel), framework, compiled=compiled)
+    cal = for_device(base, device, accelerators()[fitted_on], dtype)
     return for_framework(cal.with_(attention_kernel=attention_kernel), framework, compiled=compiled)
+
+
+def _same_device(name: str, device: Accelerator) -> bool:
+    """Whether a free-text device name (as torch reports it) is this catalog accelerator."""
+    words = {w for w in name.lower().replace("-", " ").split() if w not in ("nvidia", "amd", "gpu")}
+    have = set(f"{device.name} {device.display_name}".lower().replace("-", " ").split())
+    return bool(words) and words <= have
 
 
 def calibration_toml(cal: Calibration, comments: list[str]) -> str:

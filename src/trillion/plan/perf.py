@@ -57,6 +57,10 @@ class Calibration:
     moe_overhead_s: float = 0.0  # per MoE layer forward (2x backward): routing, sort, token-count sync
     log_sigma: float = 0.10  # spread of log(measured / predicted) step time on the fitted data
     source: str = "defaults (not fitted)"
+    # the device the efficiencies were measured on: a catalog accelerator name (the plan carries
+    # them to its own device from there), another device's name (a CPU, an unlisted GPU: refused on
+    # any other device), or "" for the shipped fits (measured on `calibration.REFERENCE_DEVICE`)
+    device: str = ""
     # per-framework overrides of the framework fields above: ((name, ((field, value), ...)), ...)
     frameworks: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
     framework: str = ""  # the profile applied (trillion.plan.frameworks.for_framework), "" none

@@ -245,6 +245,11 @@ def plan_training(
         f"step-time spread: lognormal sigma {cal.log_sigma:.3f} (fit residual)",
         "memory: framework overhead 3 GiB per device (assumption); busiest pipeline stage",
     ]
+    if calibration is not None and not calibration.device:
+        assumptions.append(
+            f"warning: the calibration ({calibration.source}) names no device it was measured on, so it is"
+            " taken as measured on the shipped reference (A100); files from `trillion ladder fit` record theirs"
+        )
     rejected: dict[str, str] = {}
     alternatives: list[dict[str, Any]] = []
     batch_search: list[dict[str, Any]] = []

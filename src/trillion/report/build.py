@@ -18,6 +18,7 @@ from typing import Any
 from trillion.catalog import DEFAULT_MODEL
 from trillion.errors import InputError
 from trillion.report import plots
+from trillion.report.replay import replay_rows
 
 # trillion's choices where a model's catalog entry publishes nothing (each labelled as such in the report)
 DEFAULT_CLUSTER = ("h100-sxm", 16384)  # Llama 3 405B's published scale, when a run's cluster is unpublished
@@ -27,12 +28,46 @@ SERVE_GPU = "h200"
 SERVE_PROMPT, SERVE_OUTPUT = 1000, 500  # tokens per query of the serving economics
 
 
+# what a figure is, in the same words in the terminal, JSON, HTML and web page
+KIND_LABEL = {
+    "published": "published",  # the developer's or a paper's figure, with its source
+    "exact": "exact count",  # counted by trillion from a published architecture: not an estimate
+    "estimate": "estimate",  # trillion's model of what was not published
+    "rumour": "rumour",  # reported second-hand, not by the developer
+    "given": "given",  # what the user typed (a flag or a web field)
+    "default": "trillion's choice",  # a default where nothing is published
+}
+NOTE_PREFIX = ("estimated by trillion from ", "counted exactly by trillion from ", "given on the command line",
+               "trillion's choice: ")  # fmt: skip
+
+
 def published(value: Any, unit: str, source: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "source": source}
+    return {"value": value, "unit": unit, "source": source, "kind": "published"}
+
+
+def rumoured(value: Any, unit: str, source: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "source": source, "kind": "rumour"}
 
 
 def estimated(value: Any, unit: str, how: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "note": f"estimated by trillion from {how}"}
+    return {"value": value, "unit": unit, "note": f"estimated by trillion from {how}", "kind": "estimate"}
+
+
+def exact(value: Any, unit: str, how: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "note": f"counted exactly by trillion from {how}", "kind": "exact"}
+
+
+def given(value: Any, unit: str, flag: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "note": f"given on the command line ({flag})", "kind": "given"}
+
+
+def default(value: Any, unit: str, why: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "note": f"trillion's choice: {why}", "kind": "default"}
+
+
+def kind_of(f: dict[str, Any]) -> str:
+    """The label of a figure's kind (`KIND_LABEL`), for every renderer."""
+    return KIND_LABEL[f.get("kind") or ("published" if f.get("source") else "estimate")]
 
 
 @cache
@@ -66,7 +101,8 @@ def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
     if entry is not None and entry.training.tokens:
         value, _ = parse_count(entry.training.tokens, "catalog", "training.tokens")
         src = entry.training.tokens_source or entry.source.get("title", "catalog entry")
-        return int(value), published(int(value), "tokens", f"{src} (catalog {entry.name})")
+        label = rumoured if entry.status == "rumoured" else published
+        return int(value), label(int(value), "tokens", f"{src} (catalog {entry.name})")
     from trillion.count import count
 
     n = count(spec).active_params.total
@@ -75,15 +111,25 @@ def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
     )
 
 
-def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str | None = None,
-                 gpus: int | None = None, serve_gpu: str = SERVE_GPU, seq_len: int = 4096, spec: Any = None,
-                 entry: Any = None, tokens: int | None = None, serve_weights: tuple[str, ...] = SERVE_PRECISIONS,
+def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: str | None = None,
+                 gpus: int | None = None, serve_gpu: str | None = None, seq_len: int | None = None,
+                 spec: Any = None, entry: Any = None, tokens: int | None = None,
+                 serve_weights: tuple[str, ...] = SERVE_PRECISIONS, cluster: str | None = None,
+                 precision: str | None = None, global_batch: int | None = None, price: Any = None,
                  check: Callable[[], None] | None = None) -> dict[str, Any]:  # fmt: skip
     """The report of `name` (catalog name or config.json path), of a catalog `entry` or of a given
-    `spec`; `tokens` replaces the catalog's training tokens. `check` is called between stages and
-    may raise to abandon the work (the web server's cancellation). See the module doc for its form."""
+    `spec`. Every set-up argument left None comes from the catalog's published run where there is
+    one, else trillion's default, and the report's ``setup`` section says which: `tokens`,
+    `cluster` (a preset) or `gpu` / `gpus`, `precision`, `global_batch` (sequences), `seq_len`,
+    `price` (a `Dist` of USD per device-hour), `region`, `serve_gpu`. `check` is called between
+    stages and may raise to abandon the work (the web server's cancellation)."""
+    region_fig = given(region, "", "--region") if region else default("World", "", "the world-average grid")
+    region = region or "World"
+    serve_fig = (given(serve_gpu, "", "--serve-gpu") if serve_gpu
+                 else default(SERVE_GPU, "", "a current serving accelerator (H200)"))  # fmt: skip
+    serve_gpu = serve_gpu or SERVE_GPU
     tick = check or (lambda: None)
-    from trillion.catalog.hardware import clusters, find_accelerator, make_cluster
+    from trillion.catalog.hardware import find_accelerator, find_cluster, make_cluster
     from trillion.count import count
     from trillion.footprint.of_serve import footprint_of_serving
     from trillion.footprint.of_train import footprint_of_plan
@@ -96,6 +142,13 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
         spec = entry.spec
     elif spec is None:
         spec, entry = _resolve(name)
+    run = entry.training if entry is not None else None
+    if seq_len is not None:
+        seq_fig = given(seq_len, "tokens", "--seq-len")
+    elif run is not None and run.seq_len:
+        seq_len, seq_fig = run.seq_len, published(run.seq_len, "tokens", run.source)
+    else:
+        seq_len, seq_fig = 4096, default(4096, "tokens", "the common pre-training sequence length")
     c = count(spec, seq_len)
     tick()
     catalog_src = (
@@ -106,6 +159,8 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
     def arch(value: Any, unit: str, counted: bool = True) -> dict[str, Any]:
         if entry is not None and entry.status == "published" and not counted:
             return published(value, unit, catalog_src or "")
+        if entry is None or entry.status == "published":  # a published or given architecture: exact
+            return exact(value, unit, arch_how)
         return estimated(value, unit, f"exact counting of {arch_how}")
 
     a = spec.attention
@@ -137,31 +192,55 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
         },
     }
     if tokens is not None:
-        tokens_fig = estimated(tokens, "tokens", "the token budget given")
+        tokens_fig = given(tokens, "tokens", "--tokens")
     else:
         tokens, tokens_fig = _tokens(spec, entry)
-    run = entry.training if entry is not None else None
-    cname = run.cluster if run else None
-    if gpu or gpus:
-        acc = find_accelerator(gpu or DEFAULT_CLUSTER[0])
-        cluster = make_cluster(acc, gpus or DEFAULT_CLUSTER[1])
-        cluster_fig = estimated(cluster.name, "", "the cluster given on the command line")
-    elif cname:
-        cluster = clusters()[cname]
-        cluster_fig = published(cluster.name, "", cluster.source or cname)
-    else:
-        cluster = make_cluster(find_accelerator(DEFAULT_CLUSTER[0]), DEFAULT_CLUSTER[1])
-        cluster_fig = estimated(
-            cluster.name,
-            "",
-            "a default cluster (16,384 H100, Llama 3 405B's scale): the real one is unpublished",
+    if tokens_fig.get("note", "").startswith("estimated"):
+        tokens_fig = default(
+            tokens, "tokens", "Chinchilla's 20 tokens per active parameter (tokens unpublished)"
         )
-    precision = (run.precision if run else None) or DEFAULT_PRECISION
-    seq_len = (run.seq_len if run else None) or seq_len
-    plan = plan_training(spec, cluster, tokens=tokens, seq_len=seq_len, precision=precision,
-                         global_batch=run.global_batch if run else None)  # fmt: skip
+    cname = cluster or (run.cluster if run and not (gpu or gpus) else None)
+    if cname:
+        cl = find_cluster(cname)
+        if gpus:
+            from dataclasses import replace
+
+            cl = replace(cl, name=f"{cl.name} as {gpus:,} devices", num_devices=gpus).validate()
+        what = f"{cl.name}: {cl.num_devices:,} x {cl.accelerator.display_name}"
+        cluster_fig = (given(what, "", "--cluster") if cluster
+                       else published(what, "", cl.source or cname))  # fmt: skip
+    elif gpu or gpus:
+        acc = find_accelerator(gpu or DEFAULT_CLUSTER[0])
+        cl = make_cluster(acc, gpus or DEFAULT_CLUSTER[1])
+        cluster_fig = given(f"{cl.num_devices:,} x {acc.display_name}", "", "--gpu / --gpus")
+    else:
+        cl = make_cluster(find_accelerator(DEFAULT_CLUSTER[0]), DEFAULT_CLUSTER[1])
+        cluster_fig = default(
+            f"{cl.num_devices:,} x {cl.accelerator.display_name}", "", "16,384 H100, Llama 3 405B's scale: the real cluster is unpublished"
+        )  # fmt: skip
+    if precision:
+        prec_fig = given(precision, "", "--precision")
+    elif run and run.precision:
+        precision, prec_fig = run.precision, published(run.precision, "", run.source)
+    else:
+        precision = DEFAULT_PRECISION if "bf16" in cl.accelerator.peak_flop_per_s else "fp16"
+        prec_fig = default(precision, "", "bf16 mixed precision (fp16 where the device has no bf16)")
+    batch = global_batch or (run.global_batch if run and not global_batch else None)
+    plan = plan_training(spec, cl, tokens=tokens, seq_len=seq_len, precision=precision, global_batch=batch)
     tick()
-    how_plan = f"the training planner (searched layout on {cluster.name}, {precision}; calibrated on vTrain A100 runs)"
+    if global_batch:
+        batch_fig = given(global_batch, "sequences", "--global-batch")
+    elif batch:
+        batch_fig = published(batch, "sequences", run.source if run else "")
+    else:
+        batch_fig = default(
+            plan.global_batch,
+            "sequences",
+            "searched by the planner, 0.5-2x DeepSeek LLM's compute-optimal batch",
+        )
+    how_plan = (
+        f"the training planner (searched layout on {cl.name}, {precision}; calibrated on vTrain A100 runs)"
+    )
     train: dict[str, Any] = {"tokens": tokens_fig, "cluster": cluster_fig, "fits": plan.fits}
     if plan.fits:
         train.update(
@@ -189,8 +268,15 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
                 REALITY_GAP_SOURCE,
             ),
         )
-        fp = footprint_of_plan(plan, region=region)
+        fp = footprint_of_plan(plan, region=region, **({"price": price} if price is not None else {}))
         shown = fp.to_dict()  # display units (MWh, t, m3)
+        price_note = next((a for a in fp.assumptions if a["name"] == "price"), None)
+        if price is not None:
+            price_fig = given(price.label(), "USD per device-hour", "--price")
+        elif price_note and price_note["value"] != "none":
+            price_fig = published(price_note["value"], "USD per device-hour", price_note["source"])
+        else:
+            price_fig = default("none", "", f"no shipped price for {cl.accelerator.name}: pass --price")
         tick()
         how_fp = f"the footprint model (region {region}; every assumption listed with its source)"
         report["footprint"] = {
@@ -213,14 +299,35 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str = "World", gpu: str |
         }
     else:
         train["reason"] = plan.reason
+        price_fig = default("none", "", "no footprint: the plan does not fit")
     report["training"] = train
+    report["setup"] = {
+        "model": (published if entry is not None and entry.status == "published" else estimated)(
+            f"{report['display_name']} ({report['status_note']})", "", catalog_src or arch_how
+        ),
+        "tokens": tokens_fig,
+        "cluster": cluster_fig,
+        "precision": prec_fig,
+        "global_batch": batch_fig,
+        "seq_len": seq_fig,
+        "framework": default("deepspeed", "", "the planner's default profile, fitted on vTrain's runs"),
+        "price": price_fig,
+        "region": region_fig,
+        "serving_hardware": serve_fig,
+        "serving_workload": default(
+            f"{SERVE_PROMPT} in / {SERVE_OUTPUT} out", "tokens per query", "a chat-like query"
+        ),
+    }
     pub = published_training(spec.name)
     if pub:
         report["published_training"] = {
             k: published(float(pub[k]), unit, pub["source"])
-            for k, unit in (("accelerator_hours", f"{pub['accelerator']}-hours"), ("tco2e", "t CO2e"), ("cost_usd", "USD"))
+            for k, unit in (("accelerator_hours", f"{pub['accelerator']}-hours"), ("energy_mwh", "MWh"),
+                            ("tco2e", "t CO2e"), ("cost_usd", "USD"))
             if pub[k]
         }  # fmt: skip
+        report["published_vs_replay"] = replay_rows(pub, plan, region, price)
+        tick()
     n_act = float(c.active_params.total)
     n_opt, d_opt = (float(x) for x in EPOCH_REFIT.compute_optimal(6 * n_act * tokens))
     how_law = "Epoch AI's refit of Chinchilla (Besiroglu et al. 2024), active parameters for MoE (a dense law: indicative)"
@@ -305,7 +412,7 @@ def check_sourced(report: dict[str, Any]) -> list[str]:
     bad = []
     for path, f in figures(report):
         src, note = f.get("source"), f.get("note", "")
-        if not (isinstance(src, str) and src.strip()) and not note.startswith("estimated by trillion from "):
+        if not (isinstance(src, str) and src.strip()) and not note.startswith(NOTE_PREFIX):
             bad.append(path)
     return bad
 

@@ -134,7 +134,7 @@ def read_runs(
             try:
                 value = float(raw) if not isinstance(raw, bool) else math.nan  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise InputError(where, k, f"not a number: {raw!r}") from None
+                value = _count_cell(raw, where, k)
             if not math.isfinite(value):
                 raise InputError(where, k, f"must be finite, got {raw!r}")
             if value < 0 or (value == 0 and k != "accuracy"):
@@ -155,3 +155,16 @@ def read_runs(
         i = int(np.argmax(arrays["unique_tokens"] > arrays["tokens"]))
         raise InputError(f"{p}:{rows[i][0]}", "unique_tokens", "cannot exceed tokens")
     return Runs(arrays, str(p), notes)
+
+
+def _count_cell(raw: object, where: str, field: str) -> float:
+    """A cell written as a count ("70B", "1.4T", "10M"): the same grammar as the flags
+    (`trillion.units.parse_count`); anything else is "not a number"."""
+    from trillion.units import parse_count
+
+    if not isinstance(raw, str) or not raw.strip() or field == "accuracy":
+        raise InputError(where, field, f"not a number: {raw!r}")
+    try:
+        return float(parse_count(raw, where, field)[0])
+    except InputError:
+        raise InputError(where, field, f"not a number or a count (e.g. 70B, 1.4T): {raw!r}") from None
