@@ -57,7 +57,7 @@ def report(
     from trillion.footprint.data import grid_intensity
     from trillion.report.build import build_report, kind_of
     from trillion.report.html import fmt, render_report
-    from trillion.units import format_count, parse_context_len
+    from trillion.units import parse_context_len
 
     if region:
         grid_intensity(region)  # an unknown region fails before any work
@@ -132,9 +132,8 @@ def report(
             pv.add_column(col, justify="left" if col == "quantity" else "right")
         for x in r["published_vs_replay"]:
             q = x["replay"]
-            pv.add_row(f"{x['quantity']} ({x['unit']})", format_count(x["published"]),
-                       f"{format_count(q['p50'])} ({format_count(q['p10'])}-{format_count(q['p90'])})",
-                       f"{x['difference']:+.1%}")  # fmt: skip
+            pv.add_row(f"{x['quantity']} ({x['unit']})", _n(x["published"]),
+                       f"{_n(q['p50'])} ({_n(q['p10'])} - {_n(q['p90'])})", f"{x['difference']:+.1%}")  # fmt: skip
         console.print(pv)
         for x in r["published_vs_replay"]:
             console.print(f"[dim]{x['quantity']}: replayed from {x['basis']}; published: {x['source']}[/]")
@@ -162,6 +161,13 @@ def report(
         console.print(st)
     if html:
         console.print(f"wrote {html} (self-contained: opens offline)")
+
+
+def _n(value: float) -> str:
+    """A figure for a reader: 1,287 and 934.3 as written, millions and up as 3.552M."""
+    from trillion.units import format_count
+
+    return format_count(value) if abs(value) >= 1e6 else f"{value:,.4g}"
 
 
 def _without_charts(node: Any) -> Any:

@@ -1,67 +1,199 @@
-"""The report's charts, as inline SVG: the scaling frontier, the footprint's energy by part, and
-serving's latency-throughput trade-off per precision. Each draws only figures the report already
-holds (so every point on a chart has the same source or method as its table row)."""
+"""The report's charts, as inline SVG: the scaling frontier, the footprint's energy by part,
+serving's latency-throughput trade-off per precision and the comparison's training compute. Each
+draws only figures the report already holds (so every point on a chart has the same source or
+method as its table row) and marks the point its table quotes.
+
+Conventions: 9 inches wide (864 px at the browser's 96 px per inch), a title, axis labels with
+units, one labelled tick per decade on log axes ("1e24", no mathtext: each tick is one text
+element), text as SVG ``<text>`` (selectable, and checked for overlap by the browser test), and
+words that the table shows put in the legend rather than loose on the plot.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from trillion.charts import inline_svg, locked_figure
+
+WIDTH_IN = 9.0  # 648 pt = 864 CSS px: legible on a laptop, and at least 640 px
+_RC: dict[str, Any] = {
+    "svg.fonttype": "none",  # real <text>, not glyph paths
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "sans-serif"],
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.framealpha": 0.92,
+}
+PUBLISHED, ESTIMATED, BAR = "#4f9a62", "#d8a93a", "#7c9fb8"
+
+
+@contextmanager
+def _figure(height_in: float) -> Iterator[Any]:
+    import matplotlib
+
+    rc: Any = _RC  # matplotlib types the keys as a Literal of every rcParam
+    with locked_figure(figsize=(WIDTH_IN, height_in)) as fig, matplotlib.rc_context(rc):
+        yield fig
+
+
+def _decades(axis: Any) -> None:
+    """One labelled tick per power of ten, written "1e24"; minor ticks unlabelled."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, numticks=12))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"1e{round(math.log10(x))}" if x > 0 else ""))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def frontier_svg(n_active: float, tokens: float) -> str:
     """Loss against compute along Epoch's refit frontier, with the model marked (inline SVG)."""
     import numpy as np
 
+    from trillion.report.html import fmt
     from trillion.scaling.laws import EPOCH_REFIT
 
     c_model = 6 * n_active * tokens
     cs = np.logspace(20, np.log10(c_model) + 1, 120)
     n, d = EPOCH_REFIT.compute_optimal(cs)
-    with locked_figure(figsize=(6.4, 3.6)) as fig:
+    loss = float(EPOCH_REFIT.loss(n_active, tokens))
+    largest = EPOCH_REFIT.fitted_range["params"][1] * EPOCH_REFIT.fitted_range["tokens"][1] * 6
+    with _figure(4.2) as fig:
         ax = fig.subplots()
         ax.plot(
             cs,
             EPOCH_REFIT.loss(n, d),
             color="crimson",
-            label="compute-optimal frontier (Epoch refit of Chinchilla)",
+            label="compute-optimal frontier (Epoch AI refit of Chinchilla)",
         )
-        ax.scatter([c_model], [float(EPOCH_REFIT.loss(n_active, tokens))], marker="*", s=160, color="black", zorder=5,
-                   label="this model (active parameters, its tokens)")  # fmt: skip
-        ax.axvline(EPOCH_REFIT.fitted_range["params"][1] * EPOCH_REFIT.fitted_range["tokens"][1] * 6, color="grey",
-                   ls=":", lw=1, label="largest run behind the law")  # fmt: skip
+        ax.scatter([c_model], [loss], marker="*", s=220, color="black", zorder=5,
+                   label=f"this model: {fmt({'value': c_model, 'unit': 'FLOP'})} (6 N D), predicted loss {loss:.3g}")  # fmt: skip
+        ax.axvline(largest, color="grey", ls=":", lw=1.2, label="largest run behind the law")
         ax.set_xscale("log")
-        ax.set_xlabel("training compute (FLOP)")
+        _decades(ax.xaxis)
+        ax.set_xlabel("training compute, 6 x active parameters x tokens (FLOP)")
         ax.set_ylabel("predicted loss (nats/token)")
-        ax.legend(fontsize=7)
+        ax.set_title("Scaling: predicted loss against training compute")
+        ax.legend(loc="upper right")
         return inline_svg(fig)
+
+
+def _part(key: str) -> str:
+    words = key.replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 def energy_svg(breakdown_mwh: dict[str, float], total_mwh: dict[str, float]) -> str:
-    """Facility energy of the training run by part (P50 bars) with the total's P10-P90 range."""
-    parts = [(k.replace("_", " "), v) for k, v in breakdown_mwh.items()]
-    with locked_figure(figsize=(6.4, 2.6)) as fig:
+    """Facility energy of the training run by part (P50 bars) with the total's P10-P90 range,
+    each bar labelled with the value the table quotes."""
+    from trillion.report.html import fmt
+
+    parts = [(_part(k), v) for k, v in breakdown_mwh.items()]
+    total = "Total (P10 - P90)"
+    with _figure(0.5 * (len(parts) + 1) + 1.5) as fig:
         ax = fig.subplots()
-        ax.barh([n for n, _ in parts], [v for _, v in parts], color="#7c9fb8")
-        ax.barh(["total (P10-P90)"], [total_mwh["p50"]], color="#d8b75a",
+        ax.barh([n for n, _ in parts], [v for _, v in parts], color=BAR)
+        ax.barh([total], [total_mwh["p50"]], color=ESTIMATED,
                 xerr=[[total_mwh["p50"] - total_mwh["p10"]], [total_mwh["p90"] - total_mwh["p50"]]], capsize=4)  # fmt: skip
+        for name, v in parts:
+            ax.annotate(fmt({"value": v, "unit": "MWh"}), (v, name), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=9)  # fmt: skip
+        ax.annotate(fmt({"value": total_mwh, "unit": "MWh"}), (total_mwh["p90"], total), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize=9, fontweight="bold")  # fmt: skip
+        ax.set_xlim(0, max(total_mwh["p90"], *(v for _, v in parts)) * 1.45)  # room for the labels
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
         ax.invert_yaxis()
-        ax.set_xlabel("training energy, MWh (P50; facility overhead = (PUE - 1) x IT)")
+        ax.set_xlabel("training energy, MWh (facility: overhead = (PUE - 1) x IT)")
+        ax.set_title("Training energy by part (P50) and in total")
         return inline_svg(fig)
 
 
-def serving_svg(sweeps: dict[str, list[dict[str, Any]]], device: str) -> str:
+def _operating_points(sweeps: dict[str, list[dict[str, Any]]], target_s: float) -> dict[str, dict[str, Any]]:
+    """Each precision's operating point by the serving planner's rule (trillion.serve.plan, no batch
+    given): the most output tokens/s within the latency target, else the smallest batch."""
+    out = {}
+    for weights, rows in sweeps.items():
+        ok = [r for r in rows if r["tpot_s"] <= target_s]
+        out[weights] = max(ok, key=lambda r: r["tokens_per_s_per_device"]) if ok else rows[0]
+    return out
+
+
+def serving_svg(sweeps: dict[str, list[dict[str, Any]]], device: str, *, latency_target_s: float | None = None,
+                operating: dict[str, dict[str, Any]] | None = None) -> str:  # fmt: skip
     """Output tokens/s per device against time per output token, one curve per weight precision,
-    one point per batch size (the serving planner's sweep)."""
-    with locked_figure(figsize=(6.4, 3.4)) as fig:
+    one point per batch size (the serving planner's sweep), with the latency target and each
+    precision's operating point (the one the table quotes) marked. `latency_target_s` defaults to
+    the planner's; `operating` ({weights: {batch, tpot_s, tokens_per_s_per_device}}) to its rule."""
+    from trillion.serve.plan import DEFAULT_LATENCY_S
+
+    target_s = latency_target_s or DEFAULT_LATENCY_S
+    ops = operating or _operating_points(sweeps, target_s)
+    with _figure(5.2) as fig:
+        from matplotlib.lines import Line2D
+
         ax = fig.subplots()
+        handles = []
         for weights, rows in sweeps.items():
-            ax.plot([r["tpot_s"] * 1e3 for r in rows], [r["tokens_per_s_per_device"] for r in rows], marker="o",
-                    ms=3, label=f"{weights} weights")  # fmt: skip
-            last = rows[-1]
-            ax.annotate(f"batch {last['batch']}", (last["tpot_s"] * 1e3, last["tokens_per_s_per_device"]),
-                        textcoords="offset points", xytext=(4, -10), fontsize=7)  # fmt: skip
-        ax.set_xlabel("time per output token (ms)")
+            (line,) = ax.plot([r["tpot_s"] * 1e3 for r in rows], [r["tokens_per_s_per_device"] for r in rows],
+                              marker="o", ms=3)  # fmt: skip
+            op = ops.get(weights)
+            text = f"{weights} weights"
+            if op:
+                ax.scatter([op["tpot_s"] * 1e3], [op["tokens_per_s_per_device"]], s=120, facecolors="none",
+                           edgecolors=line.get_color(), linewidths=2, zorder=5)  # fmt: skip
+                text += (f": batch {op['batch']:,}, {op['tpot_s'] * 1e3:.3g} ms, "
+                         f"{op['tokens_per_s_per_device']:,.0f} tokens/s per device")  # fmt: skip
+            line.set_label(text)
+            handles.append(line)
+        handles.append(Line2D([], [], ls="none", marker="o", ms=10, mfc="none", mec="black", mew=2,
+                              label="operating point (the table's figures)"))  # fmt: skip
+        handles.append(ax.axvline(target_s * 1e3, color="black", ls="--", lw=1,
+                                  label=f"latency target: {target_s * 1e3:.3g} ms per output token"))  # fmt: skip
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("time per output token (ms); one point per batch size")
         ax.set_ylabel(f"output tokens/s per {device}")
-        ax.legend(fontsize=7)
+        ax.set_title(f"Serving on {device}: throughput against latency per weight precision")
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=9)
+        return inline_svg(fig)
+
+
+def compute_svg(models: list[dict[str, Any]]) -> str:
+    """Training compute (6 N D) of each model as horizontal log bars, coloured published or
+    estimated, each labelled with its value (inline SVG)."""
+    from trillion.report.html import fmt
+
+    rows = [
+        (m["display_name"], m["figures"]["train_compute"])
+        for m in models
+        if m["figures"].get("train_compute")
+    ]
+    with _figure(0.45 * len(rows) + 1.7) as fig:
+        ax = fig.subplots()
+        if not rows:
+            ax.set_axis_off()
+            ax.set_title("Training compute: no model here has one")
+            return inline_svg(fig)
+        values = [f["value"] for _, f in rows]
+        lo, hi = min(values) / 3, max(values) * 6  # room on the right for the values
+        ax.barh([n for n, _ in rows], [v - lo for v in values], left=lo,
+                color=[PUBLISHED if f.get("source") else ESTIMATED for _, f in rows])  # fmt: skip
+        for (name, f), v in zip(rows, values, strict=True):
+            ax.annotate(fmt(f), (v, name), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9)
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+        _decades(ax.xaxis)
+        ax.invert_yaxis()
+        ax.set_xlabel("training compute, 6 N D (FLOP); green: published, amber: estimated by trillion")
+        ax.set_title("Training compute per model")
         return inline_svg(fig)
