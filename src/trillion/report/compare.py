@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from trillion.catalog import FRONTIER
+from trillion.report import plots
 from trillion.report.build import benchmark_scores, build_report, estimated, published
 
 DEFAULT_SET = FRONTIER
@@ -74,27 +75,6 @@ def model_row(name: str, region: str = "World") -> dict[str, Any]:
     return {"name": name, "display_name": r["display_name"], "status": r["status"], "figures": figs}
 
 
-def compute_chart(models: list[dict[str, Any]]) -> str:
-    """Training compute of each model as horizontal log bars (inline SVG; amber = estimated)."""
-    from trillion.charts import inline_svg, locked_figure
-
-    rows = [
-        (m["display_name"], m["figures"].get("train_compute"))
-        for m in models
-        if m["figures"].get("train_compute")
-    ]
-    with locked_figure(figsize=(6.4, 2.8)) as fig:
-        ax = fig.subplots()
-        ax.barh(
-            [n for n, _ in rows],
-            [f["value"] for _, f in rows],
-            color=["#d8b75a" if not f.get("source") else "#7cb88a" for _, f in rows],
-        )
-        ax.set_xscale("log")
-        ax.set_xlabel("training compute, 6 N D (FLOP; amber = estimated by trillion)")
-        return inline_svg(fig)
-
-
 def build_compare(names: tuple[str, ...] = DEFAULT_SET, region: str = "World") -> dict[str, Any]:
     models = [model_row(n, region) for n in names]
     sources = sorted(
@@ -104,7 +84,7 @@ def build_compare(names: tuple[str, ...] = DEFAULT_SET, region: str = "World") -
         "models": models,
         "rows": ROWS,
         "sources": [s for s in sources if s],
-        "chart_svg": compute_chart(models),
+        "chart_svg": plots.compute_svg(models),
     }
 
 

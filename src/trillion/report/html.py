@@ -417,12 +417,8 @@ def _compare_reason(m: dict[str, Any], key: str) -> str:
 def render_compare(
     models: list[dict[str, Any]], rows: list[tuple[str, str]], chart: str, sources: list[str]
 ) -> str:
-    """The comparison page of `build_compare`'s models and rows. Its chart is drawn here with
-    `plots.compute_svg` (titled, one tick per decade, values at the bars); `chart` is accepted
-    for the callers that pass `build_compare`'s own and is not used."""
-    from trillion.report import plots
-
-    del chart
+    """The comparison page of `build_compare`'s models and rows, with `chart` (`build_compare`'s
+    ``chart_svg``: `plots.compute_svg`, titled, one tick per decade, values at the bars)."""
     table = []
     for key, fallback in rows:
         text, known = label(key, "compare")
@@ -435,5 +431,5 @@ def render_compare(
             cells.append({"value": value, "cls": kind(f) if f else "none", "title": title, "reason": why})
         table.append({"label": text if known else fallback, "known": known or bool(fallback), "cells": cells})
     undrawn = [m["display_name"] for m in models if not m["figures"].get("train_compute")]
-    return COMPARE.render(models=models, rows=table, chart=plots.compute_svg(models), undrawn=undrawn,
+    return COMPARE.render(models=models, rows=table, chart=chart, undrawn=undrawn,
                           sources=sources, css=CSS, legend=_LEGEND)  # fmt: skip
