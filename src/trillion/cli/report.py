@@ -12,10 +12,6 @@ from trillion.errors import InputError
 from trillion.io.files import check_writable, write_file
 
 Opt = typer.Option
-SETUP_LABEL = {"model": "model", "tokens": "training tokens", "cluster": "training cluster", "precision": "precision",
-               "global_batch": "global batch (sequences)", "seq_len": "sequence length (tokens)",
-               "framework": "framework profile", "price": "price basis", "region": "grid region",
-               "serving_hardware": "serving accelerator", "serving_workload": "serving workload"}  # fmt: skip
 
 
 def _write(path: str, text: str) -> None:
@@ -55,8 +51,9 @@ def report(
     from trillion.catalog.hardware import find_accelerator
     from trillion.dist import parse_dist
     from trillion.footprint.data import grid_intensity
-    from trillion.report.build import build_report, kind_of
-    from trillion.report.html import fmt, render_report
+    from trillion.report.build import build_report
+    from trillion.report.html import fmt, label, render_report
+    from trillion.report.kinds import kind_of
     from trillion.units import parse_context_len
 
     if region:
@@ -92,7 +89,7 @@ def report(
     su.add_column("value")
     su.add_column("from", style="dim")
     for k, f in r["setup"].items():
-        su.add_row(SETUP_LABEL.get(k, k), str(f["value"]) if k != "tokens" else fmt(f), kind_of(f))
+        su.add_row(label(k, "setup")[0], fmt(f), kind_of(f))
     console.print(su)
     t = Table(title=f"{r['display_name']} — {r['status_note']}")
     t.add_column("quantity")
@@ -132,8 +129,8 @@ def report(
             pv.add_column(col, justify="left" if col == "quantity" else "right")
         for x in r["published_vs_replay"]:
             q = x["replay"]
-            pv.add_row(f"{x['quantity']} ({x['unit']})", _n(x["published"]),
-                       f"{_n(q['p50'])} ({_n(q['p10'])} - {_n(q['p90'])})", f"{x['difference']:+.1%}")  # fmt: skip
+            pv.add_row(f"{x['quantity']} ({x['unit']})", fmt({"value": x["published"], "unit": x["unit"]}),
+                       fmt({"value": q, "unit": x["unit"]}), f"{x['difference']:+.1%}")  # fmt: skip
         console.print(pv)
         for x in r["published_vs_replay"]:
             console.print(f"[dim]{x['quantity']}: replayed from {x['basis']}; published: {x['source']}[/]")
@@ -161,13 +158,6 @@ def report(
         console.print(st)
     if html:
         console.print(f"wrote {html} (self-contained: opens offline)")
-
-
-def _n(value: float) -> str:
-    """A figure for a reader: 1,287 and 934.3 as written, millions and up as 3.552M."""
-    from trillion.units import format_count
-
-    return format_count(value) if abs(value) >= 1e6 else f"{value:,.4g}"
 
 
 def _without_charts(node: Any) -> Any:

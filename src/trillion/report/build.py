@@ -18,6 +18,7 @@ from typing import Any
 from trillion.catalog import DEFAULT_MODEL
 from trillion.errors import InputError
 from trillion.report import plots
+from trillion.report.kinds import KIND_LABEL, kind_of  # noqa: F401 (re-exported for renderers)
 from trillion.report.replay import replay_rows
 
 # trillion's choices where a model's catalog entry publishes nothing (each labelled as such in the report)
@@ -28,16 +29,7 @@ SERVE_GPU = "h200"
 SERVE_PROMPT, SERVE_OUTPUT = 1000, 500  # tokens per query of the serving economics
 
 
-# what a figure is, in the same words in the terminal, JSON, HTML and web page
-KIND_LABEL = {
-    "published": "published",  # the developer's or a paper's figure, with its source
-    "exact": "exact count",  # counted by trillion from a published architecture: not an estimate
-    "estimate": "estimate",  # trillion's model of what was not published
-    "rumour": "rumour",  # reported second-hand, not by the developer
-    "given": "given",  # what the user typed (a flag or a web field)
-    "default": "trillion's choice",  # a default where nothing is published
-}
-NOTE_PREFIX = ("estimated by trillion from ", "counted exactly by trillion from ", "given on the command line",
+NOTE_PREFIX = ("estimated by trillion from ", "counted exactly by trillion from ", "given by the user",
                "trillion's choice: ")  # fmt: skip
 
 
@@ -58,16 +50,16 @@ def exact(value: Any, unit: str, how: str) -> dict[str, Any]:
 
 
 def given(value: Any, unit: str, flag: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "note": f"given on the command line ({flag})", "kind": "given"}
+    return {
+        "value": value,
+        "unit": unit,
+        "note": f"given by the user ({flag}, or its web-page field)",
+        "kind": "given",
+    }
 
 
 def default(value: Any, unit: str, why: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "note": f"trillion's choice: {why}", "kind": "default"}
-
-
-def kind_of(f: dict[str, Any]) -> str:
-    """The label of a figure's kind (`KIND_LABEL`), for every renderer."""
-    return KIND_LABEL[f.get("kind") or ("published" if f.get("source") else "estimate")]
 
 
 @cache
@@ -344,6 +336,8 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: s
     serve_acc = find_accelerator(serve_gpu)
     serving = []
     sweeps: dict[str, list[dict[str, Any]]] = {}
+    operating: dict[str, dict[str, Any]] = {}  # each precision's operating point, as the table quotes it
+    target_s = 0.0
     for w in serve_weights:
         tick()
         sp = plan_serving(spec, serve_acc, weights=w, prompt=SERVE_PROMPT, output=SERVE_OUTPUT)
@@ -355,8 +349,16 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: s
             "fits": sp.fits,
             "min_devices": estimated(sp.min_devices_by_precision[w], "devices", how_s),
         }
+        if not sp.fits:
+            row["reason"] = sp.reason
         if sp.fits:
             sweeps[w] = sp.sweep
+            operating[w] = {
+                "batch": sp.batch,
+                "tpot_s": sp.tpot_s,
+                "tokens_per_s_per_device": sp.tokens_per_s_per_device,
+            }
+            target_s = sp.latency_target_s
             lay = sp.layout
             label = f"{sp.devices_per_replica} x {serve_acc.name}: " + ",".join(
                 f"{k}={lay[k]}" for k in ("tp", "pp", "dp", "ep") if lay.get(k, 1) > 1
@@ -372,7 +374,9 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: s
         serving.append(row)
     report["serving"] = serving
     if sweeps:
-        report["serving_chart_svg"] = plots.serving_svg(sweeps, serve_acc.name)
+        report["serving_chart_svg"] = plots.serving_svg(
+            sweeps, serve_acc.name, latency_target_s=target_s, operating=operating
+        )
     report["benchmarks"] = benchmark_scores(spec.name)
     report["sources"] = sorted(_sources(report))
     return report

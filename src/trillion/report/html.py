@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
+from trillion.report.kinds import KIND_LABEL, kind_key, kind_of
 from trillion.units import format_bytes
 
 # Every key build_report / build_compare emit, as a human label with its unit. A "section/key"
@@ -102,15 +103,16 @@ LABELS: dict[str, str] = {
     "GPQA": "GPQA / GPQA-Diamond (%)",
     "usd_per_mmlu_point": "Training USD per MMLU point",
 }
-# What each figure kind looks like: (CSS class, words). Mirrors trillion.report.build.KIND_LABEL.
-KINDS: dict[str, tuple[str, str]] = {
-    "published": ("pub", "published"),
-    "rumour": ("rum", "rumour"),
-    "exact": ("exact", "exact count"),
-    "estimate": ("est", "estimate"),
-    "given": ("given", "given"),
-    "default": ("dflt", "trillion's choice"),
+# What each figure kind looks like: (CSS class, words), the words `trillion.report.kinds`'.
+_KIND_CSS = {
+    "published": "pub",
+    "rumour": "rum",
+    "exact": "exact",
+    "estimate": "est",
+    "given": "given",
+    "default": "dflt",
 }
+KINDS: dict[str, tuple[str, str]] = {k: (_KIND_CSS[k], words) for k, words in KIND_LABEL.items()}
 _NOT_FIGURES = {"reason", "assumptions", "chart_svg"}  # section entries drawn elsewhere
 
 
@@ -234,17 +236,11 @@ def fmt(fig: dict[str, Any] | None) -> str:
 
 def kind(fig: dict[str, Any] | None) -> str:
     """The CSS class of a figure's kind (published, exact count, estimate, ...)."""
-    return KINDS[_kind_key(fig)][0] if fig else ""
+    return KINDS[kind_key(fig)][0] if fig else ""
 
 
 def kind_words(fig: dict[str, Any] | None) -> str:
-    return KINDS[_kind_key(fig)][1] if fig else ""
-
-
-def _kind_key(fig: dict[str, Any] | None) -> str:
-    fig = fig or {}
-    found = fig.get("kind") or ("published" if fig.get("source") else "estimate")
-    return found if found in KINDS else "estimate"
+    return kind_of(fig) if fig else ""
 
 
 def provenance(fig: dict[str, Any] | None) -> str:

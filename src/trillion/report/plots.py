@@ -118,26 +118,14 @@ def energy_svg(breakdown_mwh: dict[str, float], total_mwh: dict[str, float]) -> 
         return inline_svg(fig)
 
 
-def _operating_points(sweeps: dict[str, list[dict[str, Any]]], target_s: float) -> dict[str, dict[str, Any]]:
-    """Each precision's operating point by the serving planner's rule (trillion.serve.plan, no batch
-    given): the most output tokens/s within the latency target, else the smallest batch."""
-    out = {}
-    for weights, rows in sweeps.items():
-        ok = [r for r in rows if r["tpot_s"] <= target_s]
-        out[weights] = max(ok, key=lambda r: r["tokens_per_s_per_device"]) if ok else rows[0]
-    return out
-
-
-def serving_svg(sweeps: dict[str, list[dict[str, Any]]], device: str, *, latency_target_s: float | None = None,
-                operating: dict[str, dict[str, Any]] | None = None) -> str:  # fmt: skip
+def serving_svg(sweeps: dict[str, list[dict[str, Any]]], device: str, *, latency_target_s: float,
+                operating: dict[str, dict[str, Any]]) -> str:  # fmt: skip
     """Output tokens/s per device against time per output token, one curve per weight precision,
-    one point per batch size (the serving planner's sweep), with the latency target and each
-    precision's operating point (the one the table quotes) marked. `latency_target_s` defaults to
-    the planner's; `operating` ({weights: {batch, tpot_s, tokens_per_s_per_device}}) to its rule."""
-    from trillion.serve.plan import DEFAULT_LATENCY_S
-
-    target_s = latency_target_s or DEFAULT_LATENCY_S
-    ops = operating or _operating_points(sweeps, target_s)
+    one point per batch size (the serving planner's sweep), with the planner's latency target and
+    each precision's operating point (`operating`: {weights: {batch, tpot_s,
+    tokens_per_s_per_device}}, the figures the table quotes) marked."""
+    target_s = latency_target_s
+    ops = operating
     with _figure(5.2) as fig:
         from matplotlib.lines import Line2D
 
