@@ -74,7 +74,7 @@ def test_models_lists_the_catalog(capsys):
 @pytest.mark.parametrize(
     "argv, phrase",
     [
-        (["model", "gpt-17"], "not a catalog model"),
+        (["model", "gpt-17"], "not a model trillion knows"),
         (["model", "llama-2-7b", "--seq-len", "0"], "--seq-len"),
         (["model", "llama-2-7b", "--seq-len", "lots"], "--seq-len"),
         (["model", "llama-2-7b", "--attention", "sideways"], "--attention"),

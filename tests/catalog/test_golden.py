@@ -81,7 +81,7 @@ def test_exact_figures_are_matched_exactly():
 def test_lookup_by_alias_and_case():
     assert find("Llama 3.1 405B".replace(" ", "-")).name == "llama-3.1-405b"
     assert find("DEEPSEEK_V3").name == "deepseek-v3"
-    with pytest.raises(InputError, match="not a catalog model"):
+    with pytest.raises(InputError, match="not a model trillion knows"):
         find("gpt-17")
 
 

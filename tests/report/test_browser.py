@@ -243,16 +243,46 @@ def test_html_report_is_legible_offline(browser, shots, tmp_path, name, gpus):
     context.close()
 
 
-def test_compare_is_legible_offline(browser, shots, tmp_path):
+def _check_compare(page, keys: set[str], width: int = 1280) -> None:
+    assert page.locator("div.chart > svg").count() == 2  # compute per model, scale against capability
+    for head in ("What is published, what is estimated", "Benchmarks, like for like", "Which pairs are comparable",
+                 "Scale against capability"):  # fmt: skip
+        assert page.get_by_role("heading", name=head).count() == 1, head
+    assert _check(page, keys) == []
+    page.set_viewport_size({"width": 820, "height": 900})  # a narrow window: still nothing clipped
+    assert _check(page, keys) == []
+
+
+@pytest.mark.parametrize("names", [[], ["qwen3-max", "gemini-ultra", "gpt-4"]])
+def test_compare_is_legible_offline(browser, shots, tmp_path, names):
     from trillion.cli import main
-    from trillion.report.compare import build_compare
+    from trillion.report.compare import DEFAULT_SET, build_compare
 
     out = tmp_path / "compare.html"
-    assert main(["compare", "--html", str(out)]) == 0
+    assert main(["compare", *names, "--html", str(out)]) == 0
     context, page, blocked = _open_file(browser, out)
-    page.screenshot(path=str(shots / "compare.png"), full_page=True)
-    assert page.locator("div.chart > svg").count() == 1
-    assert _check(page, _keys(build_compare())) == []
+    page.screenshot(path=str(shots / f"compare{'-' + '-'.join(names) if names else ''}.png"), full_page=True)
+    text = page.inner_text("body")
+    if names:
+        assert "headline trap, MMLU" in text and "90.04" in text and "86.4" in text
+    _check_compare(page, _keys(build_compare(tuple(names) or DEFAULT_SET)))
+    assert blocked == [], blocked
+    context.close()
+
+
+def test_web_comparison_is_legible_offline(server, browser, shots):
+    from trillion.report.compare import build_compare
+
+    context = browser.new_context(viewport=VIEWPORT)
+    blocked: list[str] = []
+    _offline(context, server, blocked)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.click("text=Compare the frontier models")
+    page.wait_for_selector("h1", timeout=120_000)
+    assert page.url.endswith("/compare")
+    page.screenshot(path=str(shots / "web-compare.png"), full_page=True)
+    _check_compare(page, _keys(build_compare()))
     assert blocked == [], blocked
     context.close()
 

@@ -60,12 +60,16 @@ def test_compare_marks_published_and_estimated():
     ds = c["models"][0]["figures"]
     assert ds["cost_usd"]["source"] and ds["accelerator_hours"]["source"]  # DeepSeek published both
     assert "note" in c["models"][2]["figures"]["accelerator_hours"]  # GPT-4's is an estimate
+    flash = c["models"][1]
     assert (
-        c["models"][1]["status"] == "architecture unpublished" and c["models"][1]["figures"]["MMLU"]["source"]
+        flash["status"] == "architecture unpublished" and flash["figures"]["api_usd_per_m_output"]["source"]
     )
+    assert any(
+        r["model"] == "gemini-2.5-flash" for g in c["groups"] for r in g["rows"]
+    )  # its scores, grouped
     for m in c["models"]:
         assert check_sourced(m["figures"]) == []
-    html = render_compare(c["models"], c["rows"], c["chart_svg"], c["sources"])
+    html = render_compare(c)
     assert not EXTERNAL.search(html) and 'class="pub"' in html and 'class="est"' in html
 
 

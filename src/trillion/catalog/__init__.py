@@ -27,7 +27,15 @@ from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
 Status = Literal["published", "estimate", "rumoured"]
 DEFAULT_MODEL = "qwen3-max"  # the main job's embedded default (`trillion report` with no name)
 # `trillion compare` with no names: the default model and the frontier it is compared with
-FRONTIER = ("qwen3-max", "gpt-4", "gemini-2.5-flash", "deepseek-v3", "kimi-k2", "llama-3.1-405b")
+FRONTIER = (
+    "qwen3-max",
+    "gemini-3-pro",
+    "gpt-5",
+    "claude-opus-4.5",
+    "deepseek-v3",
+    "kimi-k2",
+    "llama-3.1-405b",
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -171,5 +179,9 @@ def find(name: str) -> CatalogEntry:
     for entry in catalog().values():
         if wanted == _key(entry.name) or wanted in {_key(a) for a in entry.aliases}:
             return entry
-    names = ", ".join(sorted(catalog()))
-    raise UnknownModelError(name, None, f"not a catalog model or a config.json path; catalog: {names}")
+    from trillion.catalog import landscape
+
+    known = landscape.entries().get(landscape.names().get(wanted, ""))
+    if known is not None and known.architecture:  # e.g. qwen3-max-thinking: counted as qwen3-max
+        return catalog()[known.architecture]
+    raise UnknownModelError(name, None, landscape.did_you_mean(name))

@@ -18,6 +18,36 @@ def _write(path: str, text: str) -> None:
     write_file(path, text, "--html")
 
 
+def _secret(name: str, as_json: bool) -> bool:
+    """A model whose architecture is secret and unestimated (Gemini, Claude, GPT-5): print what is
+    published about it and what others estimate, and say where the comparison is (True if so)."""
+    from trillion.catalog import landscape
+    from trillion.catalog.resolve import looks_like_path
+
+    if looks_like_path(name):
+        return False
+    try:
+        e = landscape.find(name)
+    except ValueError:
+        return False
+    if e.architecture:
+        return False
+    card = landscape.card(e.model)
+    if as_json:
+        print_json({**card, "note": "architecture unpublished: no accounting, training or serving plan"})
+        return True
+    from trillion.report.compare_text import card_lines
+
+    for line in card_lines(
+        {"name": e.model, "display_name": e.display_name, "card": card}, min(console.width, 100)
+    ):
+        console.print(line, markup=False, highlight=False)
+    console.print(f"No architecture is published and trillion holds no estimate of it, so there is no parameter "
+                  f"count, training plan or serving plan. Its scores beside others: trillion compare {e.model}",
+                  markup=False, highlight=False)  # fmt: skip
+    return True
+
+
 def report(
     name: Annotated[
         str, typer.Argument(help=f"Catalog name or config.json (default: {DEFAULT_MODEL}, an estimate).")
@@ -62,6 +92,8 @@ def report(
         serve_gpu = find_accelerator(serve_gpu).name
     if html:
         check_writable(html, "--html")  # and an unwritable output path too
+    if _secret(name, as_json):
+        return
     r = build_report(
         name,
         region=region,
@@ -180,9 +212,9 @@ def compare(
 ) -> None:
     """Frontier models side by side: size, tokens, compute, hours, energy, carbon, cost, serving, scores."""
     from trillion.footprint.data import grid_intensity
-    from trillion.report.build import kind_of
     from trillion.report.compare import DEFAULT_SET, build_compare
     from trillion.report.html import fmt, render_compare
+    from trillion.report.kinds import kind_of
 
     grid_intensity(region)
     if names and len(names) > 12:
@@ -191,29 +223,38 @@ def compare(
         check_writable(html, "--html")
     c = build_compare(tuple(names) if names else DEFAULT_SET, region)
     if html:
-        _write(html, render_compare(c["models"], c["rows"], c["chart_svg"], c["sources"]))
+        _write(html, render_compare(c))
     if as_json:
-        print_json({k: v for k, v in c.items() if k != "chart_svg"})
+        print_json({k: v for k, v in c.items() if not k.endswith("_svg")})
         return
     from rich.table import Table
 
-    t = Table(title="frontier models (P = published or reported, E = estimated by trillion, R = rumour)")
-    t.add_column("quantity")
-    for m in c["models"]:
-        t.add_column(m["display_name"], justify="right")
-    for key, label in c["rows"]:
-        cells = []
-        for m in c["models"]:
-            f = m["figures"].get(key)
-            if not f:
-                cells.append("not published")
-                continue
-            kind = kind_of(f)
-            mark = {"published": "P", "rumour": "R", "exact count": "X"}.get(kind, "E")
-            colour = {"P": "green", "R": "magenta", "X": "cyan"}.get(mark, "yellow")
-            cells.append(f"[{colour}]{fmt(f)} {mark}[/]")
-        t.add_row(label, *cells)
-    console.print(t)
+    from trillion.report.compare_text import KIND_MARK, text_lines
+
+    counted = [m for m in c["models"] if "total_params" in m["figures"] or m["figures"]]
+    per_page = 3  # three model columns beside the quantity column fit 80 columns without cutting a name
+    for start in range(0, len(counted), per_page):
+        page = counted[start : start + per_page]
+        t = Table(
+            title="P published or reported, E estimated (trillion or a third party), R rumour, X exact count"
+        )
+        t.add_column("quantity")
+        for m in page:
+            t.add_column(m["display_name"], justify="right")
+        for key, text in c["rows"]:
+            cells = []
+            for m in page:
+                f = m["figures"].get(key)
+                if not f:
+                    cells.append("-" if m["status"] != "architecture unpublished" else "unpublished")
+                    continue
+                cells.append(f"{fmt(f)} {KIND_MARK.get(kind_of(f), 'E')}")
+            if any(x not in ("-", "unpublished") for x in cells):
+                t.add_row(text, *cells)
+        console.print(t)
+    width = min(console.width, 100)
+    for line in text_lines(c, width):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if html:
         console.print(f"wrote {html}")
 

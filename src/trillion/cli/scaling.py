@@ -222,6 +222,94 @@ def downstream_cmd(
         console.print(f"at {at:.3g} FLOP: task loss {p['task_loss']:.4f}, accuracy {p['accuracy']:.3f}")
 
 
+@scaling_app.command("emergence")
+def emergence_cmd(
+    directory: Annotated[str, Opt("--dir", help="Ladder folder for the addition runs.")] = "emergence",
+    preset: Annotated[
+        str, Opt(help="emergence-cpu (8 runs, minutes) or emergence-micro (seconds).")
+    ] = "emergence-cpu",
+    plot: Annotated[str | None, Opt(help="Write both metrics' curves to this .png/.svg/.pdf.")] = None,
+    device: Annotated[str, Opt(help="cpu or cuda[:N].")] = "cpu",
+    quiet: Annotated[bool, Opt("--quiet", help="No progress bars.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Emergence, measured: ladder models trained on additions, scored by exact match and smoothly;
+    the published per-scale results beside them; a loss threshold for the jump."""
+    from trillion.nn.ladder import find_preset
+    from trillion.scaling.plot import check_out
+
+    if not find_preset(preset).task:
+        raise InputError(
+            "--preset", None, f"{preset!r} is not an emergence preset (emergence-cpu, emergence-micro)"
+        )
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InputError("--device", None, f"must be cpu or cuda[:N], got {device!r}")
+    if plot:
+        check_out(plot)
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise InputError("emergence", None, "needs the torch extra: pip install 'trillion[torch]'") from None
+    from trillion.catalog import landscape
+    from trillion.nn.emergence import answer_tokens, run_emergence
+    from trillion.scaling.emergence import analyse, published_series
+
+    scored = run_emergence(directory, preset, progress=not (quiet or as_json), device=device)
+    result = analyse(scored["runs"], answer_tokens(scored["digits"]))
+    result["task"] = scored["task"]
+    result["published"] = published_series(list(landscape.rows("emergence_published")))
+    if plot:
+        from trillion.scaling.plot import plot_emergence
+
+        plot_emergence(result, plot)
+    if as_json:
+        print_json(result)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{scored['task']} on the ladder ({len(result['runs'])} runs, held-out problems)")
+    for col in (
+        "depth",
+        "train FLOP",
+        "val loss",
+        "exact match",
+        "token acc.",
+        f"acc.^{result['answer_tokens']:.2g}",
+        "answer loss",
+    ):
+        t.add_column(col, justify="right")
+    for r in result["runs"]:
+        t.add_row(str(r["depth"]), f"{r['train_flop']:.3g}", f"{r['val_loss']:.3f}", f"{r['exact_match']:.3f}",
+                  f"{r['token_accuracy']:.3f}", f"{r['exact_match_from_token_accuracy']:.3f}", f"{r['answer_loss']:.3f}")  # fmt: skip
+    console.print(t)
+    sh = result["sharpness"]
+    console.print("sharpness (share of the whole rise taken in the largest step): "
+                  + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" if v is not None else f"{k} flat" for k, v in sh.items()))  # fmt: skip
+    console.print(
+        f"exact match vs per-token accuracy^k: median absolute difference {result['p_to_the_k_abs_error_median']:.3f}"
+    )
+    th = result["threshold"]
+    if "l_star_nats_per_token" in th:
+        lodo = th["leave_one_depth_out_abs_error_median"]
+        console.print(f"loss threshold L* = {th['l_star_nats_per_token']:.3f} nats/byte (width {th['scale']:.3f}); exact match "
+                      f"error median {th['in_sample_abs_error_median']:.3f} in sample, "
+                      + (f"{lodo:.3f} leave-one-depth-out" if lodo is not None else "no leave-one-depth-out fit"))  # fmt: skip
+        if th["note"]:
+            console.print(th["note"])
+    else:
+        console.print(f"loss threshold: {th['error']}")
+    pt = Table(title="Published per-scale results (5-shot; Lu et al. 2024 re-ran BIG-bench tasks)")
+    for col in ("task", "model", "params", "exact match", "edit distance"):
+        pt.add_column(col, justify="right" if col != "task" else "left", overflow="fold")
+    for s in result["published"]:
+        for m in s["models"]:
+            pt.add_row(s["task"], m["model"], f"{m['params']:.3g}", f"{m.get('exact_match_accuracy', float('nan')):.3f}",
+                       f"{m.get('edit_distance', float('nan')):.1f}")  # fmt: skip
+    console.print(pt)
+    if plot:
+        console.print(f"wrote {plot}")
+
+
 @scaling_app.command("plot")
 def plot_cmd(
     runs: Annotated[str, typer.Argument(help="CSV or JSON of runs.")],

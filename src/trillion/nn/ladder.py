@@ -35,6 +35,7 @@ class Preset:
     eval_batches: int = 20
     checkpoint_every_s: float = 10.0
     description: str = ""
+    task: str = ""  # "" (language modelling of the corpus) or "addition-<k>d" (`trillion.nn.emergence`)
 
 
 PRESETS: dict[str, Preset] = {
@@ -53,6 +54,15 @@ PRESETS: dict[str, Preset] = {
     "micro-moe": Preset(
         runs=((1, 16384), (2, 16384)), family="moe", seq_len=64, batch=8, max_bytes=2**20, eval_batches=4,
         checkpoint_every_s=0.5, description="2 tiny MoE runs for tests",
+    ),
+    "emergence-cpu": Preset(
+        runs=((1, M // 2), (1, M), (1, 2 * M), (2, M // 2), (2, M), (2, 2 * M), (3, M // 2), (3, M)),
+        seq_len=64, lr=1e-2, max_bytes=2 * 2**20, eval_batches=8, task="addition-2d",
+        description="8 dense models trained on 2-digit additions, scored two ways (`trillion scaling emergence`): ~7 minutes on 2 cores",
+    ),
+    "emergence-micro": Preset(
+        runs=((1, 16384), (1, 32768), (2, 16384), (2, 32768)), seq_len=64, batch=8, lr=1e-2, max_bytes=2**18,
+        eval_batches=2, checkpoint_every_s=0.5, task="addition-2d", description="4 tiny addition runs for tests",
     ),
 }  # fmt: skip
 

@@ -70,10 +70,14 @@ def _csv(name: str) -> tuple[dict[str, str], ...]:
 
 
 def benchmark_scores(model: str) -> list[dict[str, Any]]:
+    """The model's sourced results (`trillion.catalog.landscape`), each with its protocol and who
+    measured it."""
+    from trillion.catalog import landscape
+
     return [
-        {"benchmark": r["benchmark"], "score": published(float(r["score"]), "%", r["source"]),
-         "protocol": r["protocol"], "status": r["status"]}
-        for r in _csv("benchmark_scores") if r["model"] == model
+        {"benchmark": r["benchmark"], "score": published(r["score"], "%", r["source"]),
+         "protocol": f"{r['stage']}, {r['protocol']}", "status": landscape.MEASURED_BY_LABEL[r["by"]]}
+        for r in landscape.results((model,))
     ]  # fmt: skip
 
 

@@ -303,7 +303,7 @@ th{background:#f4f4f4}td.k{font-size:.85em;color:#444}
 .pub{background:#e8f4ea}.rum{background:#f3ecf8}.exact{background:#e8f0fa}.est{background:#fff7e0}
 .given{background:#eef1f4}.dflt{background:#f3f3f3}.none{background:#fff}.bad{background:#fdecea}
 .badge{font-size:.8em;padding:.1em .4em;border-radius:.3em;border:1px solid #bbb;white-space:nowrap}
-.src{color:#555;font-size:.82em}.warn,.reason{color:#9a3b00}.reason{font-size:.85em}.nolabel{outline:2px solid #d00}
+.src{color:#555;font-size:.82em;overflow-wrap:anywhere}.warn,.reason{color:#9a3b00}.reason{font-size:.85em}.nolabel{outline:2px solid #d00}
 .chart{margin:.8em 0}.chart svg{max-width:100%;height:auto}
 """
 
@@ -353,10 +353,26 @@ COMPARE = _ENV.from_string(
     """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>trillion compare</title><style>{{ css }}</style></head><body>
 <h1>Frontier models side by side</h1>{{ legend|safe }}
 <p class="src">Hover a cell for its source or method; all are listed below.</p>
+<h2>What is published, what is estimated</h2>
+<table class="fixed"><colgroup><col style="width:18%"><col style="width:41%"><col></colgroup><tr><th>Model</th><th>Published</th><th>Estimated (with its basis)</th></tr>
+{% for m in models %}{% if m.card %}<tr><td>{{ m.display_name }}<br><span class="src">{{ m.card.published.developer }}, {{ m.card.published.weights }} weights</span></td>
+<td class="pub">{{ m.card.published_text }}</td><td class="est">{{ m.card.estimated_text }}</td></tr>{% endif %}{% endfor %}</table>
+<h2>Size, compute, footprint and serving</h2>
 <table><tr><th>Quantity</th>{% for m in models %}<th>{{ m.display_name }}<br><span class="src">{{ m.status }}</span></th>{% endfor %}</tr>
 {% for x in rows %}<tr><td class="l{{ '' if x.known else ' nolabel' }}">{{ x.label }}</td>{% for c in x.cells %}<td class="{{ c.cls }}" title="{{ c.title }}">{{ c.value }}{% if c.reason %} <span class="reason">{{ c.reason }}</span>{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</table>
 <div class="chart">{{ chart|safe }}</div>{% if undrawn %}<p class="src">Not drawn (no training compute): {{ undrawn|join(', ') }}.</p>{% endif %}
+<h2>Benchmarks, like for like</h2>
+<p class="src">Scores are ranked only within one benchmark, stage (base or post-trained) and protocol (shots, method, tools, thinking; "n/s": not stated by the source, which never matches a stated value). Measured by: <b>D</b> the developer, <b>O</b> another lab (a competitor's table), <b>I</b> an independent evaluator.</p>
+<table class="fixed"><colgroup><col style="width:24%"><col style="width:9%"><col style="width:6%"><col style="width:22%"><col></colgroup>
+{% for g in groups %}<tr><th colspan="5">{{ g.benchmark }} ({{ g.stage }}): {{ g.protocol }}{% if g.mixed %} <span class="reason">other protocols exist: not ranked across</span>{% endif %}</th></tr>
+{% for r in g.rows %}<tr><td>{{ names.get(r.model, r.model) }}</td><td class="v">{{ num(r.score) }}</td><td>{{ r.by }}</td><td>{{ r.evaluator }}</td><td class="src">{{ r.source }}</td></tr>{% endfor %}{% endfor %}</table>
+<h2>Which pairs are comparable</h2><ul>{% for p in pairs %}<li>{{ p }}</li>{% endfor %}</ul>
+{% if value %}<h2>Score per dollar (blended list price, 3 input : 1 output tokens)</h2>
+<table><tr><th>Benchmark and protocol</th><th>Model</th><th>Score</th><th>USD per million tokens</th><th>Points per USD/M</th><th>Price source</th></tr>
+{% for v in value %}{% for x in v.models %}<tr><td>{{ v.benchmark }} ({{ v.protocol }})</td><td>{{ names.get(x.model, x.model) }}</td><td class="v">{{ num(x.score) }}</td><td class="v">{{ num(x.blended_usd_per_m) }}</td><td class="v">{{ num(x.points_per_usd_per_m) }}</td><td class="src">{{ x.price_source }} ({{ x.price_date or 'undated' }})</td></tr>{% endfor %}{% endfor %}</table>{% endif %}
+<h2>Scale against capability</h2><p class="src">{{ capability_text }}</p>
+<div class="chart">{{ capability_chart|safe }}</div>
 <h2>Sources and methods</h2><ul>{% for s in sources %}<li class="src">{{ s }}</li>{% endfor %}</ul>
 </body></html>"""
 )
@@ -410,11 +426,13 @@ def _compare_reason(m: dict[str, Any], key: str) -> str:
     return "not available for this model"
 
 
-def render_compare(
-    models: list[dict[str, Any]], rows: list[tuple[str, str]], chart: str, sources: list[str]
-) -> str:
-    """The comparison page of `build_compare`'s models and rows, with `chart` (`build_compare`'s
-    ``chart_svg``: `plots.compute_svg`, titled, one tick per decade, values at the bars)."""
+def render_compare(c: dict[str, Any]) -> str:
+    """The comparison page of `build_compare`'s dict: published and estimated facts per model,
+    the quantities table, like-for-like benchmark groups, comparable pairs, score per dollar
+    and scale against capability, with their charts."""
+    from trillion.report.compare_text import card_lines, pair_lines
+
+    models, rows = c["models"], c["rows"]
     table = []
     for key, fallback in rows:
         text, known = label(key, "compare")
@@ -426,6 +444,42 @@ def render_compare(
             title = "; ".join(x for x in (f.get("unit", "") if f else "", provenance(f)) if x) or why
             cells.append({"value": value, "cls": kind(f) if f else "none", "title": title, "reason": why})
         table.append({"label": text if known else fallback, "known": known or bool(fallback), "cells": cells})
+    for m in models:
+        if m.get("card"):
+            lines = " ".join(card_lines(m, 10**6)[1:]).split(" E estimated: ")
+            m["card"]["published_text"] = lines[0].strip().removeprefix("P published: ")
+            m["card"]["estimated_text"] = lines[1].strip() if len(lines) > 1 else ""
+    pairs = [" ".join(x.strip() for x in block) for block in _blocks(pair_lines(c, 10**6)[1:])]
+    cap = c.get("capability") or {}
+    if "curve" in cap:
+        cap_text = (f"{len(cap['points'])} base models' {cap['benchmark']} {cap['shots']}-shot scores (as published) against "
+                    f"training compute; half-way at 10^{cap['c0_log10_flop']:.1f} FLOP, {cap['points_per_10x_at_midpoint']:.0f} "
+                    f"points per 10x there; error {cap['in_sample_abs_error_median']:.1f} points in sample, "
+                    f"{cap['leave_one_out_abs_error_median']:.1f} leave-one-model-out. Compute matters but is not all: "
+                    "newer data buys more per FLOP, which this one-variable fit does not model.")  # fmt: skip
+    else:
+        cap_text = cap.get("error", "no fit")
     undrawn = [m["display_name"] for m in models if not m["figures"].get("train_compute")]
-    return COMPARE.render(models=models, rows=table, chart=chart, undrawn=undrawn,
-                          sources=sources, css=CSS, legend=_LEGEND)  # fmt: skip
+    names = {m["name"]: m["display_name"] for m in models}
+    return COMPARE.render(models=models, rows=table, chart=c["chart_svg"], undrawn=undrawn, groups=c["groups"],
+                          names=names, pairs=pairs, value=c["value_for_money"], capability_text=cap_text,
+                          capability_chart=c.get("capability_svg", ""), sources=c["sources"], css=CSS, num=_cell_num,
+                          legend=_LEGEND)  # fmt: skip
+
+
+def _cell_num(x: float | None) -> str:
+    """A score or ratio for a table cell: 4 significant digits, never an exponent."""
+    if x is None:
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """Lines grouped by their unindented head line (a pair and its indented follow-ups)."""
+    out: list[list[str]] = []
+    for line in lines:
+        if line.startswith("  ") and out:
+            out[-1].append(line)
+        else:
+            out.append([line])
+    return out

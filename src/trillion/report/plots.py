@@ -185,3 +185,47 @@ def compute_svg(models: list[dict[str, Any]]) -> str:
         ax.set_xlabel("training compute, 6 N D (FLOP); green: published, amber: estimated by trillion")
         ax.set_title("Training compute per model")
         return inline_svg(fig)
+
+
+def capability_svg(fit: dict[str, Any], marks: list[tuple[str, float]]) -> str:
+    """Published base-model scores against training compute (filled: published compute, hollow:
+    estimated), the fitted sigmoid in log compute with its P10-P90 band, and where each of
+    `marks` (name, FLOP) is expected to land (inline SVG)."""
+    import numpy as np
+
+    with _figure(4.2) as fig:
+        ax = fig.subplots()
+        title = f"{fit['benchmark']} ({fit['shots']}-shot, base models) against training compute"
+        if "curve" not in fit:
+            ax.set_axis_off()
+            ax.set_title(f"{title}: {fit.get('error', 'no fit')}")
+            return inline_svg(fig)
+        c = fit["curve"]
+        xs = 10 ** np.array(c["log10_flop"])
+        ax.fill_between(xs, c["p10"], c["p90"], color=BAR, alpha=0.25, lw=0, label="fit, P10-P90")
+        ax.plot(xs, c["p50"], color="#2b5d80", lw=1.5, label="fit (sigmoid in log compute)")
+        for kind, face in (("published", PUBLISHED), ("estimated", "none")):
+            pts = [p for p in fit["points"] if p["compute_kind"].startswith(kind)]
+            ax.scatter([p["train_flop"] for p in pts], [p["score"] for p in pts], s=22, facecolors=face,
+                       edgecolors=PUBLISHED, label=f"score, {kind} compute", zorder=3)  # fmt: skip
+        for name, flop in marks:
+            pred = next((p for p in fit["predictions"] if p["flop"] == flop), None)
+            if pred:
+                ax.errorbar([flop], [pred["p50"]], yerr=[[pred["p50"] - pred["p10"]], [pred["p90"] - pred["p50"]]],
+                            fmt="*", ms=10, color=ESTIMATED, capsize=3, zorder=4)  # fmt: skip
+                ax.annotate(
+                    name,
+                    (flop, pred["p10"]),
+                    xytext=(0, -12),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                )
+        ax.set_xscale("log")
+        _decades(ax.xaxis)
+        ax.set_ylim(fit["chance"] - 5, 100)
+        ax.set_xlabel("training compute (FLOP); stars: expected score of the compared models")
+        ax.set_ylabel(f"{fit['benchmark']} score (%)")
+        ax.set_title(title)
+        ax.legend(fontsize=8, loc="upper left")
+        return inline_svg(fig)

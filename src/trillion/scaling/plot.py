@@ -92,3 +92,49 @@ def _draw_isoflop(fig, params, flop, loss, profiles: dict[str, Any], rel_tol: fl
     if profiles["profiles"]:
         ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
+
+
+def plot_emergence(analysis: dict[str, Any], path: str | Path) -> Path:
+    """Left: exact match and per-token accuracy of the same runs against training compute (one
+    plot, two metrics), with p^k; right: exact match against validation loss with the fitted
+    threshold curve and L*."""
+    import matplotlib
+
+    p = check_out(path)
+    runs = analysis["runs"]
+    flop = np.array([r["train_flop"] for r in runs])
+    with (
+        locked_figure(figsize=(10, 4.2), layout="constrained") as fig,
+        matplotlib.rc_context({"svg.fonttype": "none"}),
+    ):
+        left, right = fig.subplots(1, 2)
+        for metric, style, label in (("exact_match", "o-", "exact match (all answer tokens)"),
+                                     ("token_accuracy", "s--", "per-token accuracy"),
+                                     ("exact_match_from_token_accuracy", ":", f"per-token accuracy ^ {analysis['answer_tokens']:.2g}")):  # fmt: skip
+            order = np.argsort(flop)
+            left.plot(flop[order], np.array([r[metric] for r in runs])[order], style, label=label, ms=4)
+        left.set_xscale("log")
+        left.set_ylim(0, 1)
+        left.set_xlabel("training compute (FLOP)")
+        left.set_ylabel("score on held-out additions")
+        left.set_title("Same models, two metrics")
+        left.legend(fontsize=8, loc="upper left")
+        loss = np.array([r["val_loss"] for r in runs])
+        em = np.array([r["exact_match"] for r in runs])
+        depths = sorted({r["depth"] for r in runs})
+        for d in depths:
+            m = np.array([r["depth"] == d for r in runs])
+            right.scatter(loss[m], em[m], label=f"depth {d}", s=20)
+        t = analysis.get("threshold", {})
+        if "l_star_nats_per_token" in t:
+            xs = np.linspace(loss.min() - 0.02, loss.max() + 0.02, 200)
+            right.plot(xs, 1 / (1 + np.exp((xs - t["l_star_nats_per_token"]) / t["scale"])), color="crimson",
+                       label=f"threshold fit, L* = {t['l_star_nats_per_token']:.3f}")  # fmt: skip
+            right.axvline(t["l_star_nats_per_token"], color="crimson", ls=":", lw=1)
+        right.invert_xaxis()
+        right.set_ylim(0, 1)
+        right.set_xlabel("validation loss (nats per byte, lower to the right)")
+        right.set_ylabel("exact match")
+        right.set_title("Exact match against pre-training loss")
+        right.legend(fontsize=8, loc="upper left")
+        return _save(fig, p)

@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from trillion.catalog import DEFAULT_MODEL
-from trillion.errors import InputError, TrillionError
+from trillion.errors import InputError, TrillionError, UnknownModelError
 from trillion.io.files import dumps_strict, loads_json
 
 MAX_BODY = 256 * 1024  # bytes: a config.json is a few KiB
@@ -243,6 +243,41 @@ class _Job:
     started: bool = False
 
 
+MAX_COMPARE = 12  # models in one comparison
+
+
+def compare_names(data: Any) -> tuple[str, ...] | None:
+    """The ``models`` list of a compare request: 1-12 names of at most `MAX_TEXT` characters
+    (None: the default frontier set). Names are looked up in the catalog, never used as paths."""
+    if not isinstance(data, dict):
+        raise InputError("request", None, "must be a JSON object")
+    names = data.get("models")
+    if names is None:
+        return None
+    if not isinstance(names, list) or not 1 <= len(names) <= MAX_COMPARE:
+        raise InputError("request", "models", f"must be a list of 1-{MAX_COMPARE} model names")
+    for n in names:
+        if not isinstance(n, str) or not 0 < len(n) <= MAX_TEXT or "/" in n or "\\" in n:
+            raise InputError(
+                "request",
+                "models",
+                f"each must be a model name of 1-{MAX_TEXT} characters, got {str(n)[:40]!r}",
+            )
+    return tuple(names)
+
+
+def _compare_payload(names: tuple[str, ...] | None) -> dict[str, Any]:
+    from trillion.report.compare import DEFAULT_SET, build_compare
+    from trillion.report.html import render_compare
+
+    c = build_compare(names or DEFAULT_SET)
+    return {"html": render_compare(c), **{k: v for k, v in c.items() if not k.endswith("_svg")}}
+
+
+def _compare_html(names: tuple[str, ...] | None) -> str:
+    return _compare_payload(names)["html"]
+
+
 async def _client_gone(request: Request) -> None:
     """Returns when the client disconnects (the body was already read: only that can arrive)."""
     while True:
@@ -257,6 +292,7 @@ def create_app(allowed_hosts: frozenset[str] = LOOPBACK, port: int | None = None
     gate = asyncio.Semaphore(MAX_CONCURRENT_PLANS)
     cache: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
     jobs: dict[str, _Job] = {}
+    cache_pages: dict[str, str] = {}
     stats = {"mean_s": 2.0}  # running mean of a plan's seconds, for Retry-After
 
     async def page(request: Request) -> Response:
@@ -278,6 +314,24 @@ def create_app(allowed_hosts: frozenset[str] = LOOPBACK, port: int | None = None
         return JSONResponse(
             [{"name": a.name, "display_name": a.display_name} for a in accelerators().values()]
         )
+
+    async def compare_page(request: Request) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        if "compare" not in cache_pages:
+            cache_pages["compare"] = await run_in_threadpool(_compare_html, None)
+        return HTMLResponse(cache_pages["compare"])
+
+    async def compare_api(request: Request) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            data = loads_json(await request.body() or b"{}", "request", max_depth=MAX_REQUEST_DEPTH)
+            names = compare_names(data)
+            payload = await run_in_threadpool(_compare_payload, names)
+        except InputError as e:
+            return _bad(400 if isinstance(e, UnknownModelError) else 422, str(e))
+        return Response(dumps_strict(payload), media_type="application/json")
 
     async def plan(request: Request) -> Response:
         try:
@@ -352,6 +406,8 @@ def create_app(allowed_hosts: frozenset[str] = LOOPBACK, port: int | None = None
             Route("/api/models", models, methods=["GET"]),
             Route("/api/hardware", hardware, methods=["GET"]),
             Route("/api/plan", plan, methods=["POST"]),
+            Route("/compare", compare_page, methods=["GET"]),
+            Route("/api/compare", compare_api, methods=["POST"]),
         ]
     )
     return Guard(app, allowed_hosts, port)

@@ -26,7 +26,7 @@ td.k{font-size:.85em;color:#444}td.src{color:#555;font-size:.82em}.reason{color:
 .given{background:#eef1f4}.dflt{background:#f3f3f3}.bad{background:#fdecea}.none{background:#fff}
 #chart svg{display:block;max-width:100%;height:auto;margin:1em 0}#status{color:#555;font-size:.9em}
 </style></head><body>
-<h1>trillion</h1><p>What it takes to build and run a frontier model. Everything runs locally.</p>
+<h1>trillion</h1><p>What it takes to build and run a frontier model. Everything runs locally. <a href="/compare">Compare the frontier models</a> (benchmarks like for like, prices, scale against capability).</p>
 <form id="f">
 <label>model<select id="model"></select></label>
 <label>accelerator<select id="gpu"></select></label>
