@@ -134,7 +134,7 @@ def protocol(r: dict[str, str]) -> str:
     source leaves unstated say so, so that two rows print the same words only if they match."""
     parts = []
     parts.append(f"{r['shots']}-shot" if r["shots"] else "shots n/s")
-    parts.append(r["method"].removeprefix("other:") if r["method"] else "method n/s")
+    parts.append(r["method"].removeprefix("other:").replace("_", " ") if r["method"] else "method n/s")
     parts.append({"yes": "tools", "no": "no tools"}.get(r["tools"], "tools n/s"))
     parts.append({"yes": "thinking", "no": "no thinking"}.get(r["thinking"], "thinking n/s"))
     return ", ".join(parts)

@@ -155,6 +155,7 @@ def build_compare(names: tuple[str, ...] = DEFAULT_SET, region: str = "World") -
         "models": models,
         "rows": ROWS,
         "capability": capability,
+        "capability_marks": [n for n, _ in marks],
         "capability_svg": plots.capability_svg(capability, marks),
         "groups": groups,
         "pairs": L.pairs(rows, keys),

@@ -456,7 +456,9 @@ def render_compare(c: dict[str, Any]) -> str:
                     f"training compute; half-way at 10^{cap['c0_log10_flop']:.1f} FLOP, {cap['points_per_10x_at_midpoint']:.0f} "
                     f"points per 10x there; error {cap['in_sample_abs_error_median']:.1f} points in sample, "
                     f"{cap['leave_one_out_abs_error_median']:.1f} leave-one-model-out. Compute matters but is not all: "
-                    "newer data buys more per FLOP, which this one-variable fit does not model.")  # fmt: skip
+                    "newer data buys more per FLOP, which this one-variable fit does not model. Expected from compute alone: "
+                    + "; ".join(f"{n} {_cell_num(p['p50'])} ({_cell_num(p['p10'])}-{_cell_num(p['p90'])})"
+                                for n, p in zip(c.get("capability_marks", []), cap["predictions"], strict=False)) + ".")  # fmt: skip
     else:
         cap_text = cap.get("error", "no fit")
     undrawn = [m["display_name"] for m in models if not m["figures"].get("train_compute")]

@@ -208,19 +208,14 @@ def capability_svg(fit: dict[str, Any], marks: list[tuple[str, float]]) -> str:
             pts = [p for p in fit["points"] if p["compute_kind"].startswith(kind)]
             ax.scatter([p["train_flop"] for p in pts], [p["score"] for p in pts], s=22, facecolors=face,
                        edgecolors=PUBLISHED, label=f"score, {kind} compute", zorder=3)  # fmt: skip
-        for name, flop in marks:
+        shown = False
+        for _name, flop in marks:  # named in the text under the chart: labels here would collide
             pred = next((p for p in fit["predictions"] if p["flop"] == flop), None)
             if pred:
                 ax.errorbar([flop], [pred["p50"]], yerr=[[pred["p50"] - pred["p10"]], [pred["p90"] - pred["p50"]]],
-                            fmt="*", ms=10, color=ESTIMATED, capsize=3, zorder=4)  # fmt: skip
-                ax.annotate(
-                    name,
-                    (flop, pred["p10"]),
-                    xytext=(0, -12),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=8,
-                )
+                            fmt="*", ms=10, color=ESTIMATED, capsize=3, zorder=4,
+                            label=None if shown else "compared models, expected (P10-P90)")  # fmt: skip
+                shown = True
         ax.set_xscale("log")
         _decades(ax.xaxis)
         ax.set_ylim(fit["chance"] - 5, 100)
