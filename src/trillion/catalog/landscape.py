@@ -178,7 +178,9 @@ def pairs(rows: list[dict[str, Any]], models: tuple[str, ...]) -> list[dict[str,
     out = []
     for i, a in enumerate(models):
         for b in models[i + 1 :]:
-            comparable, caution, trap = [], [], []
+            comparable: list[dict[str, Any]] = []
+            caution: list[dict[str, Any]] = []
+            trap: list[dict[str, Any]] = []
             for g in groups([r for r in rows if r["model"] in (a, b)]):
                 ra = [r for r in g["rows"] if r["model"] == a]
                 rb = [r for r in g["rows"] if r["model"] == b]

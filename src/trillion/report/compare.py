@@ -110,7 +110,7 @@ def value_for_money(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[d
     like-for-like group holding two or more priced models; best value first."""
     out = []
     for g in L.groups(rows):
-        priced = []
+        priced: list[dict[str, Any]] = []
         for r in g["rows"]:
             ps = L.prices(r["model"])
             if ps and r["model"] in keys and r["model"] not in {p["model"] for p in priced}:
