@@ -146,13 +146,18 @@ def _offline(context, allowed: str, blocked: list[str]) -> None:
     context.route("**/*", handler)
 
 
-def _open_file(browser, path: Path):
+def _open(browser, url: str, allowed: str):
+    """(context, page, blocked requests) with `url` open and every request outside `allowed` blocked."""
     context = browser.new_context(viewport=VIEWPORT)
     blocked: list[str] = []
-    _offline(context, "file://", blocked)
+    _offline(context, allowed, blocked)
     page = context.new_page()
-    page.goto(path.as_uri())
+    page.goto(url)
     return context, page, blocked
+
+
+def _open_file(browser, path: Path):
+    return _open(browser, path.as_uri(), "file://")
 
 
 def _web_keys() -> set[str]:
@@ -162,11 +167,7 @@ def _web_keys() -> set[str]:
 
 
 def test_web_page_end_to_end_offline(server, browser, shots):
-    context = browser.new_context(viewport=VIEWPORT)
-    blocked: list[str] = []
-    _offline(context, server, blocked)
-    page = context.new_page()
-    page.goto(server + "/")
+    context, page, blocked = _open(browser, server + "/", server)
     page.wait_for_function(
         "document.getElementById('energy') && document.getElementById('energy').textContent !== '-'",
         timeout=60_000,
@@ -193,11 +194,7 @@ def test_web_page_end_to_end_offline(server, browser, shots):
 
 def test_web_page_explains_an_infeasible_plan(server, browser, shots):
     """One H100 cannot hold Qwen3-Max: every missing figure says why, in its row."""
-    context = browser.new_context(viewport=VIEWPORT)
-    blocked: list[str] = []
-    _offline(context, server, blocked)
-    page = context.new_page()
-    page.goto(server + "/")
+    context, page, blocked = _open(browser, server + "/", server)
     page.wait_for_function("document.getElementById('fits')", timeout=60_000)
     page.select_option("#model", "qwen3-max")
     page.fill("#gpus", "1")
@@ -273,11 +270,7 @@ def test_compare_is_legible_offline(browser, shots, tmp_path, names):
 def test_web_comparison_is_legible_offline(server, browser, shots):
     from trillion.report.compare import build_compare
 
-    context = browser.new_context(viewport=VIEWPORT)
-    blocked: list[str] = []
-    _offline(context, server, blocked)
-    page = context.new_page()
-    page.goto(server + "/")
+    context, page, blocked = _open(browser, server + "/", server)
     page.click("text=Compare the frontier models")
     page.wait_for_selector("h1", timeout=120_000)
     assert page.url.endswith("/compare")

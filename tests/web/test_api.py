@@ -131,3 +131,31 @@ def test_answers_are_strict_json():
     assert json.loads(dumps_strict({"a": float("nan"), "b": [1.5, float("inf")], "c": (2, "x")})) == {
         "a": None, "b": [1.5, None], "c": [2, "x"]}  # fmt: skip
     assert "NaN" not in dumps_strict({"x": float("nan")}) and "\\ud800" in dumps_strict({"s": "\ud800"})
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"models": ["gemni-ultra"]}, 400, "did you mean"),
+        ({"models": "gpt-4"}, 422, "list of 1-12"),
+        ({"models": []}, 422, "list of 1-12"),
+        ({"models": ["gpt-4"] * 13}, 422, "list of 1-12"),
+        ({"models": ["../../etc/passwd"]}, 422, "model name"),
+        ({"models": ["x" * 201]}, 422, "model name"),
+        ({"models": [7]}, 422, "model name"),
+        ([1, 2], 422, "JSON object"),
+    ],
+)
+def test_compare_refuses_bad_requests(client, body, status, needle):
+    r = client.post("/api/compare", json=body)
+    assert r.status_code == status and needle in r.json()["error"], r.text
+
+
+def test_compare_answers_like_for_like_groups_and_a_page(client):
+    r = client.post("/api/compare", json={"models": ["gemini-ultra", "gpt-4"]})
+    assert r.status_code == 200
+    data = r.json()
+    assert [m["name"] for m in data["models"]] == ["gemini-1.0-ultra", "gpt-4"]
+    assert data["groups"] and data["html"].startswith("<!doctype html>")
+    page = client.get("/compare")
+    assert page.status_code == 200 and "Benchmarks, like for like" in page.text

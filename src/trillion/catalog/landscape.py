@@ -38,15 +38,11 @@ BLEND_INPUT_SHARE = 0.75  # blended price: 3 input tokens per output token (Arti
 
 
 @cache
-def _rows(name: str) -> tuple[dict[str, str], ...]:
+def rows(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of ``catalog/compare/<name>.csv`` (stripped strings; read once per process)."""
     path = Path(str(resources.files("trillion.catalog") / "compare" / f"{name}.csv"))
     with path.open(encoding="utf-8", newline="") as f:
         return tuple({k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(f))
-
-
-def rows(name: str) -> tuple[dict[str, str], ...]:
-    """The rows of ``catalog/compare/<name>.csv`` (stripped strings)."""
-    return _rows(name)
 
 
 @dataclass(frozen=True)
@@ -73,7 +69,7 @@ def entries() -> dict[str, Entry]:
             r["architecture"],
             tuple(a for a in r["aliases"].split(";") if a),
         )  # fmt: skip
-        for r in _rows("landscape")
+        for r in rows("landscape")
     }
 
 
@@ -81,23 +77,19 @@ def _key(text: str) -> str:
     return text.strip().lower().replace("_", "-").replace(" ", "-")
 
 
+@cache
 def names() -> dict[str, str]:
-    """Every name a reader may type -> landscape key (catalog names and aliases included)."""
+    """Every name a reader may type -> landscape key: keys, display names, aliases, and the
+    catalog aliases of a landscape model that is itself a catalog entry (qwen3-max-preview)."""
     from trillion.catalog import catalog
 
     out: dict[str, str] = {}
     for e in entries().values():
-        out[_key(e.model)] = e.model
-        out[_key(e.display_name)] = e.model
-        for a in e.aliases:
+        for a in (e.model, e.display_name, *e.aliases):
             out[_key(a)] = e.model
-    for c in catalog().values():  # a catalog alias of a landscape model (e.g. qwen3-max-preview)
-        for a in (c.name, *c.aliases):
-            target = next(
-                (e.model for e in entries().values() if e.architecture == c.name and e.model == c.name), None
-            )
-            if target:
-                out.setdefault(_key(a), target)
+        c = catalog().get(e.model)
+        for a in c.aliases if c else ():
+            out.setdefault(_key(a), e.model)
     return out
 
 
@@ -144,7 +136,7 @@ def results(models: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Sourced results (optionally of some landscape keys), each with ``protocol`` in words,
     ``by`` (D / O / I) and ``score`` as a float."""
     out = []
-    for r in _rows("results"):
+    for r in rows("results"):
         if models is not None and r["model"] not in models:
             continue
         out.append(
@@ -218,7 +210,7 @@ def pairs(rows: list[dict[str, Any]], models: tuple[str, ...]) -> list[dict[str,
 def prices(model: str) -> list[dict[str, Any]]:
     """Dated API list prices of a landscape model (USD per million tokens), newest last."""
     out = []
-    for r in _rows("api_prices"):
+    for r in rows("api_prices"):
         if r["model"] == model:
             i, o = float(r["usd_per_m_input"]), float(r["usd_per_m_output"])
             out.append(
@@ -229,7 +221,7 @@ def prices(model: str) -> list[dict[str, Any]]:
 
 def train_compute(model: str) -> dict[str, Any] | None:
     """Training compute of a landscape model: FLOP, ``published`` or ``estimated`` (with basis)."""
-    r = next((r for r in _rows("train_compute") if r["model"] == model), None)
+    r = next((r for r in rows("train_compute") if r["model"] == model), None)
     return None if r is None else {**r, "train_flop": float(r["train_flop"])}
 
 

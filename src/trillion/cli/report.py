@@ -212,13 +212,13 @@ def compare(
 ) -> None:
     """Frontier models side by side: size, tokens, compute, hours, energy, carbon, cost, serving, scores."""
     from trillion.footprint.data import grid_intensity
-    from trillion.report.compare import DEFAULT_SET, build_compare
+    from trillion.report.compare import DEFAULT_SET, MAX_MODELS, build_compare
     from trillion.report.html import fmt, render_compare
     from trillion.report.kinds import kind_of
 
     grid_intensity(region)
-    if names and len(names) > 12:
-        raise InputError("compare", None, f"at most 12 models at once, got {len(names)}")
+    if names and len(names) > MAX_MODELS:
+        raise InputError("compare", None, f"at most {MAX_MODELS} models at once, got {len(names)}")
     if html:
         check_writable(html, "--html")
     c = build_compare(tuple(names) if names else DEFAULT_SET, region)

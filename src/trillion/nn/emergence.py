@@ -29,6 +29,7 @@ from trillion.errors import InputError
 
 TASK = "addition"
 CONTEXT_PROBLEMS = 3  # solved problems before each test problem (the training distribution's context)
+TEST_PROBLEMS = 150  # held-out problems scored per run (2-digit additions hold out 156)
 
 
 def problem(a: int, b: int, reverse: bool = False) -> tuple[str, str]:
@@ -90,10 +91,10 @@ def held_out_problems(digits: int, n: int, seed: int = 99) -> list[tuple[int, in
     return list(dict.fromkeys(_pairs(rng, 2 * n, digits, test=True)))[:n]
 
 
-def answer_tokens(digits: int, n: int = 2000) -> float:
+def answer_tokens(digits: int) -> float:
     """Mean answer length in tokens (sum digits plus the end of line) over held-out problems: the
     ``k`` of exact match ~ per-token accuracy ** k."""
-    return float(np.mean([len(problem(a, b)[1]) for a, b in held_out_problems(digits, min(n, 150))]))
+    return float(np.mean([len(problem(a, b)[1]) for a, b in held_out_problems(digits, TEST_PROBLEMS)]))
 
 
 def score_model(model: Any, problems: list[tuple[int, int]], device: str = "cpu") -> dict[str, float]:
@@ -127,7 +128,7 @@ def score_model(model: Any, problems: list[tuple[int, int]], device: str = "cpu"
 
 
 def score_ladder(
-    out_dir: str | Path, digits: int, n_test: int = 150, device: str = "cpu"
+    out_dir: str | Path, digits: int, n_test: int = TEST_PROBLEMS, device: str = "cpu"
 ) -> list[dict[str, Any]]:
     """Score every finished run of the ladder folder: its size, compute, validation loss and the
     three task metrics."""
@@ -167,10 +168,11 @@ def run_emergence(out_dir: str | Path, preset: str = "emergence-cpu", *, progres
         raise InputError("preset", None, f"{preset!r} is not an emergence preset (try emergence-cpu)")
     digits = int(p.task.removeprefix("addition-").removesuffix("d"))
     out = Path(out_dir)
-    corpus = write_corpus(out / "corpus", digits=digits, problems=p.max_bytes // (3 * digits + 4))
+    line_bytes = 3 * digits + 4  # "a+b=" (2 digits + 2) + the sum (digits + 1 at most) + "\n"
+    corpus = write_corpus(out / "corpus", digits=digits, problems=p.max_bytes // line_bytes)
     run_ladder(preset, out, corpus=str(corpus), device=device, progress=progress)
     rows = score_ladder(out, digits, device=device)
-    result = {"task": p.task, "digits": digits, "preset": preset, "held_out_problems": 150,
+    result = {"task": p.task, "digits": digits, "preset": preset, "held_out_problems": TEST_PROBLEMS,
               "context_problems": CONTEXT_PROBLEMS, "runs": rows}  # fmt: skip
     write_file(out / "emergence.json", dumps_strict(result, indent=1))
     return result

@@ -8,11 +8,7 @@ and fails on any figure with neither. `render_html` and the terminal summary rea
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
-from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from trillion.catalog import DEFAULT_MODEL
@@ -62,13 +58,6 @@ def default(value: Any, unit: str, why: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "note": f"trillion's choice: {why}", "kind": "default"}
 
 
-@cache
-def _csv(name: str) -> tuple[dict[str, str], ...]:
-    path = Path(str(resources.files("trillion.catalog") / "compare" / f"{name}.csv"))
-    with path.open(encoding="utf-8", newline="") as f:
-        return tuple(csv.DictReader(f))
-
-
 def benchmark_scores(model: str) -> list[dict[str, Any]]:
     """The model's sourced results (`trillion.catalog.landscape`), each with its protocol and who
     measured it."""
@@ -82,7 +71,9 @@ def benchmark_scores(model: str) -> list[dict[str, Any]]:
 
 
 def published_training(model: str) -> dict[str, str] | None:
-    return next((r for r in _csv("published_training") if r["model"] == model), None)
+    from trillion.catalog.landscape import rows
+
+    return next((r for r in rows("published_training") if r["model"] == model), None)
 
 
 def _resolve(name: str):

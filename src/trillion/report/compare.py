@@ -14,6 +14,7 @@ from trillion.report import plots
 from trillion.report.build import build_report, estimated, published
 
 DEFAULT_SET = FRONTIER
+MAX_MODELS = 12  # models in one comparison: bounded work (each counted model builds a report)
 ROWS = [
     ("total_params", "parameters, total"),
     ("active_params", "parameters, active per token"),

@@ -46,10 +46,9 @@ def _plain(text: str) -> str:
     return re.sub(r"(\d)[eE]\+?(\d)", r"\1e\2", text)
 
 
-def card_lines(c: dict[str, Any], width: int) -> list[str]:
-    m = c["card"]
-    pub, est = m["published"], m["estimated"]
-    out = [f"{c['display_name']} ({c['name']}): {pub['developer']}, {pub['weights']} weights"]
+def card_facts(card: dict[str, Any]) -> tuple[str, str]:
+    """(what is published, what is estimated with its basis) of a landscape card, in words."""
+    pub, est = card["published"], card["estimated"]
     facts = []
     if pub["first_developer_report"]:
         facts.append(f"first developer report {pub['first_developer_report']}")
@@ -62,23 +61,29 @@ def card_lines(c: dict[str, Any], width: int) -> list[str]:
         )
     if not pub["prices"]:
         facts.append("no API list price on file")
-    if "train_flop" in pub:
-        facts.append(
-            f"training compute {pub['train_flop']['train_flop']:.3g} FLOP ({pub['train_flop']['basis']})"
-        )
+    guesses: list[str] = []
+    for where, out in ((pub, facts), (est, guesses)):
+        if "train_flop" in where:
+            out.append(
+                f"training compute {where['train_flop']['train_flop']:.3g} FLOP ({where['train_flop']['basis']})"
+            )
     if "architecture" in pub:
         facts.append(f"architecture published ({pub['architecture']['catalog']})")
-    out += _wrap(_plain("P published: " + "; ".join(facts)), width, "  ")
-    guesses = []
-    if "train_flop" in est:
-        guesses.append(
-            f"training compute {est['train_flop']['train_flop']:.3g} FLOP ({est['train_flop']['basis']})"
-        )
     if "architecture" in est:
         guesses.append(f"architecture: {est['architecture']['basis']}")
-    out += _wrap(_plain("E estimated: " + ("; ".join(guesses) if guesses else "nothing: trillion holds no architecture "
-                 "and no third-party compute estimate")), width, "  ")  # fmt: skip
-    return out
+    none = "nothing: trillion holds no architecture and no third-party compute estimate"
+    return _plain("; ".join(facts)), _plain("; ".join(guesses) or none)
+
+
+def card_lines(c: dict[str, Any], width: int) -> list[str]:
+    pub = c["card"]["published"]
+    published, estimated = card_facts(c["card"])
+    out = [f"{c['display_name']} ({c['name']}): {pub['developer']}, {pub['weights']} weights"]
+    return (
+        out
+        + _wrap("P published: " + published, width, "  ")
+        + _wrap("E estimated: " + estimated, width, "  ")
+    )
 
 
 def group_lines(c: dict[str, Any], width: int, notes: _Notes) -> list[str]:
@@ -91,11 +96,10 @@ def group_lines(c: dict[str, Any], width: int, notes: _Notes) -> list[str]:
         flag = " [other protocols exist: not ranked across]" if g["mixed"] else ""
         out += _wrap(f"{g['benchmark']} ({g['stage']}): {g['protocol']}{flag}", width)
         for r in g["rows"]:
-            head = f"  {names.get(r['model'], r['model'])[:26]:<26} {_score(r['score']):>7} {r['by']} "
-            out += _wrap(f"{head}{r['evaluator']} {notes(r['source'])}", width)[:1] + [
-                "      " + line.strip()
-                for line in _wrap(f"{r['evaluator']} {notes(r['source'])}", width - 36)[1:]
-            ]
+            name = names.get(r["model"], r["model"])
+            out += _wrap(
+                f"  {name:<26} {_score(r['score']):>7} {r['by']} {r['evaluator']} {notes(r['source'])}", width
+            )
     if not shared:
         out.append("  no benchmark and protocol holds two of these models")
     if alone:
@@ -138,7 +142,7 @@ def value_lines(c: dict[str, Any], width: int) -> list[str]:
     for v in c["value_for_money"]:
         out += _wrap(f"{v['benchmark']} ({v['protocol']}):", width)
         for x in v["models"]:
-            out.append(f"  {names.get(x['model'], x['model'])[:26]:<26} {_score(x['score']):>7} at "
+            out.append(f"  {names.get(x['model'], x['model']):<26} {_score(x['score']):>7} at "
                        f"${x['blended_usd_per_m']:.3g}/M = {x['points_per_usd_per_m']:.3g}")  # fmt: skip
     return out
 

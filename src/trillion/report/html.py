@@ -99,9 +99,8 @@ LABELS: dict[str, str] = {
     "serve_layout_fp8": "Serving in fp8: deployment assumed",
     "serve_tokens_per_s_fp8": "Serving in fp8: output tokens/s per device",
     "serve_wh_per_query": "Serving in fp8: Wh per query (facility)",
-    "MMLU": "MMLU (%)",
-    "GPQA": "GPQA / GPQA-Diamond (%)",
-    "usd_per_mmlu_point": "Training USD per MMLU point",
+    "serve_usd_per_m_tokens_fp8": "Serving in fp8: trillion's cost (USD per million output tokens)",
+    "api_usd_per_m_output": "API list price (USD per million output tokens)",
 }
 # What each figure kind looks like: (CSS class, words), the words `trillion.report.kinds`'.
 _KIND_CSS = {
@@ -356,7 +355,7 @@ COMPARE = _ENV.from_string(
 <h2>What is published, what is estimated</h2>
 <table class="fixed"><colgroup><col style="width:18%"><col style="width:41%"><col></colgroup><tr><th>Model</th><th>Published</th><th>Estimated (with its basis)</th></tr>
 {% for m in models %}{% if m.card %}<tr><td>{{ m.display_name }}<br><span class="src">{{ m.card.published.developer }}, {{ m.card.published.weights }} weights</span></td>
-<td class="pub">{{ m.card.published_text }}</td><td class="est">{{ m.card.estimated_text }}</td></tr>{% endif %}{% endfor %}</table>
+<td class="pub">{{ cards[m.name][0] }}</td><td class="est">{{ cards[m.name][1] }}</td></tr>{% endif %}{% endfor %}</table>
 <h2>Size, compute, footprint and serving</h2>
 <table><tr><th>Quantity</th>{% for m in models %}<th>{{ m.display_name }}<br><span class="src">{{ m.status }}</span></th>{% endfor %}</tr>
 {% for x in rows %}<tr><td class="l{{ '' if x.known else ' nolabel' }}">{{ x.label }}</td>{% for c in x.cells %}<td class="{{ c.cls }}" title="{{ c.title }}">{{ c.value }}{% if c.reason %} <span class="reason">{{ c.reason }}</span>{% endif %}</td>{% endfor %}</tr>
@@ -411,12 +410,12 @@ def render_report(report: dict[str, Any]) -> str:
 def _compare_reason(m: dict[str, Any], key: str) -> str:
     """Why model `m` has no figure under `key` on the compare page."""
     figs = m["figures"]
-    if key in ("MMLU", "GPQA"):
-        return "no score in the catalog"
+    if key == "api_usd_per_m_output":
+        return "no API list price on file"
     if m.get("status") == "architecture unpublished":
         return "not estimated"  # the column's head says why
-    if key == "usd_per_mmlu_point":
-        return "needs a training cost and an MMLU score"
+    if key == "serve_usd_per_m_tokens_fp8" and figs.get("serve_min_devices_fp8"):
+        return "shown for open-weight models only (beside their list price)"
     if key in ("energy_mwh", "co2e_t", "cost_usd") and not figs.get("energy_mwh"):
         return "no footprint: the training plan does not fit"
     if key == "cost_usd":
@@ -430,7 +429,7 @@ def render_compare(c: dict[str, Any]) -> str:
     """The comparison page of `build_compare`'s dict: published and estimated facts per model,
     the quantities table, like-for-like benchmark groups, comparable pairs, score per dollar
     and scale against capability, with their charts."""
-    from trillion.report.compare_text import card_lines, pair_lines
+    from trillion.report.compare_text import card_facts, pair_lines
 
     models, rows = c["models"], c["rows"]
     table = []
@@ -444,11 +443,7 @@ def render_compare(c: dict[str, Any]) -> str:
             title = "; ".join(x for x in (f.get("unit", "") if f else "", provenance(f)) if x) or why
             cells.append({"value": value, "cls": kind(f) if f else "none", "title": title, "reason": why})
         table.append({"label": text if known else fallback, "known": known or bool(fallback), "cells": cells})
-    for m in models:
-        if m.get("card"):
-            lines = " ".join(card_lines(m, 10**6)[1:]).split(" E estimated: ")
-            m["card"]["published_text"] = lines[0].strip().removeprefix("P published: ")
-            m["card"]["estimated_text"] = lines[1].strip() if len(lines) > 1 else ""
+    cards = {m["name"]: card_facts(m["card"]) for m in models if m.get("card")}
     pairs = [" ".join(x.strip() for x in block) for block in _blocks(pair_lines(c, 10**6)[1:])]
     cap = c.get("capability") or {}
     if "curve" in cap:
@@ -464,7 +459,7 @@ def render_compare(c: dict[str, Any]) -> str:
     undrawn = [m["display_name"] for m in models if not m["figures"].get("train_compute")]
     names = {m["name"]: m["display_name"] for m in models}
     return COMPARE.render(models=models, rows=table, chart=c["chart_svg"], undrawn=undrawn, groups=c["groups"],
-                          names=names, pairs=pairs, value=c["value_for_money"], capability_text=cap_text,
+                          names=names, cards=cards, pairs=pairs, value=c["value_for_money"], capability_text=cap_text,
                           capability_chart=c.get("capability_svg", ""), sources=c["sources"], css=CSS, num=_cell_num,
                           legend=_LEGEND)  # fmt: skip
 

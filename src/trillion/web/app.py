@@ -243,9 +243,6 @@ class _Job:
     started: bool = False
 
 
-MAX_COMPARE = 12  # models in one comparison
-
-
 def compare_names(data: Any) -> tuple[str, ...] | None:
     """The ``models`` list of a compare request: 1-12 names of at most `MAX_TEXT` characters
     (None: the default frontier set). Names are looked up in the catalog, never used as paths."""
@@ -254,8 +251,10 @@ def compare_names(data: Any) -> tuple[str, ...] | None:
     names = data.get("models")
     if names is None:
         return None
-    if not isinstance(names, list) or not 1 <= len(names) <= MAX_COMPARE:
-        raise InputError("request", "models", f"must be a list of 1-{MAX_COMPARE} model names")
+    from trillion.report.compare import MAX_MODELS
+
+    if not isinstance(names, list) or not 1 <= len(names) <= MAX_MODELS:
+        raise InputError("request", "models", f"must be a list of 1-{MAX_MODELS} model names")
     for n in names:
         if not isinstance(n, str) or not 0 < len(n) <= MAX_TEXT or "/" in n or "\\" in n:
             raise InputError(
@@ -272,10 +271,6 @@ def _compare_payload(names: tuple[str, ...] | None) -> dict[str, Any]:
 
     c = build_compare(names or DEFAULT_SET)
     return {"html": render_compare(c), **{k: v for k, v in c.items() if not k.endswith("_svg")}}
-
-
-def _compare_html(names: tuple[str, ...] | None) -> str:
-    return _compare_payload(names)["html"]
 
 
 async def _client_gone(request: Request) -> None:
@@ -315,22 +310,39 @@ def create_app(allowed_hosts: frozenset[str] = LOOPBACK, port: int | None = None
             [{"name": a.name, "display_name": a.display_name} for a in accelerators().values()]
         )
 
-    async def compare_page(request: Request) -> Response:
+    async def bounded_compare(request: Request, names: tuple[str, ...] | None) -> dict[str, Any] | None:
+        """`_compare_payload` in a worker under the plans' gate (bounded compute); None when the
+        client left first (its answer is dropped; a waiting one never starts)."""
         from starlette.concurrency import run_in_threadpool
 
+        async def work() -> dict[str, Any]:
+            async with gate:
+                return await run_in_threadpool(_compare_payload, names)
+
+        task, gone = asyncio.ensure_future(work()), asyncio.ensure_future(_client_gone(request))
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
+        if not task.done():
+            task.cancel()
+            return None
+        return task.result()
+
+    async def compare_page(request: Request) -> Response:
         if "compare" not in cache_pages:
-            cache_pages["compare"] = await run_in_threadpool(_compare_html, None)
+            payload = await bounded_compare(request, None)
+            if payload is None:
+                return Response(status_code=499)
+            cache_pages["compare"] = payload["html"]
         return HTMLResponse(cache_pages["compare"])
 
     async def compare_api(request: Request) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         try:
             data = loads_json(await request.body() or b"{}", "request", max_depth=MAX_REQUEST_DEPTH)
-            names = compare_names(data)
-            payload = await run_in_threadpool(_compare_payload, names)
+            payload = await bounded_compare(request, compare_names(data))
         except InputError as e:
             return _bad(400 if isinstance(e, UnknownModelError) else 422, str(e))
+        if payload is None:
+            return Response(status_code=499)  # the client has gone; nothing reads this
         return Response(dumps_strict(payload), media_type="application/json")
 
     async def plan(request: Request) -> Response:
