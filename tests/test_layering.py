@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"io"},
     {"catalog"},
     {"count"},
-    {"scaling"},
+    {"scaling", "trends"},
     {"plan", "serve"},
     {"footprint"},
     {"nn"},

@@ -48,8 +48,10 @@ def test_published_models_carry_published_figures(name):
 def test_html_is_self_contained(default_report):
     html = render_report(default_report)
     assert "Qwen3-Max" in html
-    # three charts: the scaling frontier, training energy by part, serving latency vs throughput
-    assert html.count("<svg") == 3
+    # five charts: the scaling frontier, training energy by part, serving latency vs throughput,
+    # the affordability frontier over time and the efficiency levers
+    assert html.count("<svg") == 5
+    assert "Hidden costs over time" in html and "Who can afford it, and when" in html
     assert "training energy, MWh" in html and "time per output token (ms)" in html
     assert not EXTERNAL.search(html), EXTERNAL.search(html)
     assert "<script" not in html
@@ -78,7 +80,7 @@ def test_cli_report_writes_html_and_json(tmp_path, capsys):
     assert main(["report", "llama-3.1-8b", "--html", str(out), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert out.stat().st_size > 10_000 and check_sourced(data) == []
-    assert "<svg" not in json.dumps(data) and out.read_text().count("<svg") == 3  # charts in the HTML only
+    assert "<svg" not in json.dumps(data) and out.read_text().count("<svg") == 5  # charts in the HTML only
     assert main(["report", "llama-3.1-8b", "--html", ""]) == 0
     assert "serving economics on H200" in capsys.readouterr().out
     assert main(["report", "nonexistent-model", "--html", ""]) == 2

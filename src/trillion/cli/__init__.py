@@ -1,7 +1,7 @@
 """The ``trillion`` command line: parse input, call the core, render a table or JSON.
 
-One module per command group (`models`, `train`, `footprint`, `serve`, `scaling`, `ladder`,
-`report`), each with ``register(app)``, over the shared helpers of `common`; no business logic
+One module per command group (`models`, `train`, `footprint`, `over_time`, `serve`, `scaling`,
+`ladder`, `report`), each with ``register(app)``, over the shared helpers of `common`; no business logic
 here. Exit codes: 0 ok, 1 failed, 2 bad input (one line on stderr naming the input and the field).
 """
 
@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from trillion.cli import footprint, ladder, models, report, scaling, serve, train
+from trillion.cli import footprint, ladder, models, over_time, report, scaling, serve, train
 from trillion.cli.common import flag_message
 from trillion.errors import InputError
 
@@ -21,7 +21,16 @@ app = typer.Typer(
     help="trillion: what it takes to build, run and afford frontier-scale language models.",
     pretty_exceptions_enable=False,
 )
-for group in (models, train, footprint, serve, scaling, ladder, report):  # the order of `trillion --help`
+for group in (
+    models,
+    train,
+    footprint,
+    over_time,
+    serve,
+    scaling,
+    ladder,
+    report,
+):  # the order of `trillion --help`
     group.register(app)
 
 

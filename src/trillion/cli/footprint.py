@@ -141,36 +141,107 @@ def footprint(
 
 def afford(
     budget: Annotated[
-        str, Opt(help="Budget in money, energy or carbon, e.g. 10M$, $2.5B, 500 MWh, 1000 tCO2e.")
-    ],
+        str | None, Opt(help="Budget in money, energy or carbon, e.g. 10M$, $2.5B, 500 MWh, 1000 tCO2e.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        Opt(help="With --year: when budgets train and serve this model (catalog name or config.json)."),
+    ] = None,
+    year: Annotated[
+        int | None, Opt(help="The year to look at (trends extrapolated past their data, and labelled so).")
+    ] = None,
+    tokens: Annotated[
+        str | None, Opt(help="Training tokens for --model (default: published, else 20 per parameter).")
+    ] = None,
     gpu: Annotated[str | None, Opt(help="Accelerator (default: every one with a shipped price).")] = None,
     gpus: Annotated[
         str | None, Opt(help="Devices the run would use (default: the fewest finishing in ~90 days).")
     ] = None,
     region: RegionOpt = "World",
-    year: YearOpt = None,
+    grid_year: Annotated[
+        int | None, Opt("--grid-year", help="Grid-intensity year (default: latest).")
+    ] = None,
     pue: PueOpt = None,
     price: PriceOpt = None,
+    plot: Annotated[
+        str | None, Opt(help="With --model: write the affordability frontier chart (SVG) here.")
+    ] = None,
     as_json: Annotated[bool, Opt("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """The largest compute-optimal model a budget trains, on which hardware, in how long."""
+    """The largest compute-optimal model a budget trains, on which hardware, in how long; with
+    --year, in that year; with --model --year, when each budget trains and serves that model."""
     from trillion.catalog.hardware import find_accelerator
     from trillion.footprint import afford as af
     from trillion.footprint import data
+    from trillion.footprint import over_time as ot
+    from trillion.report.over_time_tables import assumption_lines
 
+    kw = FootprintFlags(region=region, year=grid_year, pue=pue, price=price).kwargs()
+    if model is not None:
+        if year is None:
+            raise InputError("--year", None, "needed with --model (the year to look at), e.g. --year 2030")
+        ot.check_year(year)
+        if plot:
+            from trillion.io.files import check_writable
+
+            check_writable(plot, "--plot")
+        from trillion.cli.common import resolve_model
+        from trillion.report.build import model_tokens
+
+        spec, entry = resolve_model(model)
+        n_tokens = positive_count(tokens, "--tokens") if tokens else model_tokens(spec, entry)[0]
+        budgets = None
+        if budget:
+            b = af.parse_budget(budget)
+            if b.kind != "money":
+                raise InputError("--budget", None, "with --model give money, e.g. 100M$")
+            budgets = [{"id": "given", "label": f"--budget {budget}", "kind": "given", "usd": b.amount}]
+        o = ot.model_affordability(spec, n_tokens, year, budgets, train_gpu=gpu or ot.TRAIN_GPU, **kw)
+        if plot:
+            from trillion.io.files import write_file
+            from trillion.report.plots import frontier_over_time_svg
+
+            write_file(plot, frontier_over_time_svg(o), "--plot")
+        if as_json:
+            print_json(o)
+            return
+        from trillion.report.over_time_tables import model_year_tables
+
+        for t in model_year_tables(o):
+            console.print(t)
+        for line in assumption_lines(o["assumptions"]):
+            console.print(line)
+        if plot:
+            console.print(f"wrote {plot}")
+        return
+    if budget is None:
+        raise InputError("--budget", None, "give a budget (e.g. --budget 10M$), or --model with --year")
     b = af.parse_budget(budget)
+    if year is not None:
+        ot.check_year(year)
     n = positive_count(gpus, "--gpus") if gpus else None
-    kw = FootprintFlags(region=region, year=year, pue=pue, price=price).kwargs()
     names = [gpu] if gpu else sorted({r["accelerator"] for r in data.table("prices")})
     results = [af.afford(find_accelerator(g), b, devices=n, **kw) for g in names]
+    if year is not None:
+        best = max(results, key=lambda r: r.train_flop["p50"])
+        later = ot.budget_in_year(best, year)
+        if as_json:
+            print_json({"today": best.to_dict(), "in_year": later, "assumptions": ot.rates().assumptions()})
+            return
+        from trillion.report.over_time_tables import budget_year_table
+
+        console.print(budget_year_table(best, later))
+        for line in assumption_lines(ot.rates().assumptions() + best.assumptions[-4:]):
+            console.print(line)
+        return
     if as_json:
         print_json([r.to_dict() for r in results])
         return
     from trillion.report.footprint_tables import afford_table
 
     console.print(afford_table(results))
-    for a in results[0].assumptions[-4:]:
-        console.print(f"[dim]assumes {a['name']} {a['value']}: {a['source']}[/]")
+    for line in assumption_lines(results[0].assumptions[-4:]):
+        console.print(line)
 
 
 def register(app: typer.Typer) -> None:

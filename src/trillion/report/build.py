@@ -82,7 +82,9 @@ def _resolve(name: str):
     return resolve(name)
 
 
-def _tokens(spec, entry) -> tuple[int, dict[str, Any]]:
+def model_tokens(spec, entry) -> tuple[int, dict[str, Any]]:
+    """Training tokens of a model and their figure: the catalog's (published or rumoured), else
+    Chinchilla's 20 per active parameter (estimated)."""
     from trillion.units import parse_count
 
     if entry is not None and entry.training.tokens:
@@ -103,13 +105,14 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: s
                  spec: Any = None, entry: Any = None, tokens: int | None = None,
                  serve_weights: tuple[str, ...] = SERVE_PRECISIONS, cluster: str | None = None,
                  precision: str | None = None, global_batch: int | None = None, price: Any = None,
-                 check: Callable[[], None] | None = None) -> dict[str, Any]:  # fmt: skip
+                 check: Callable[[], None] | None = None, hidden_costs: bool = True) -> dict[str, Any]:  # fmt: skip
     """The report of `name` (catalog name or config.json path), of a catalog `entry` or of a given
     `spec`. Every set-up argument left None comes from the catalog's published run where there is
     one, else trillion's default, and the report's ``setup`` section says which: `tokens`,
     `cluster` (a preset) or `gpu` / `gpus`, `precision`, `global_batch` (sequences), `seq_len`,
     `price` (a `Dist` of USD per device-hour), `region`, `serve_gpu`. `check` is called between
-    stages and may raise to abandon the work (the web server's cancellation)."""
+    stages and may raise to abandon the work (the web server's cancellation). `hidden_costs`: add
+    the "hidden costs over time" section (`trillion.report.over_time`)."""
     region_fig = given(region, "", "--region") if region else default("World", "", "the world-average grid")
     region = region or "World"
     serve_fig = (given(serve_gpu, "", "--serve-gpu") if serve_gpu
@@ -181,7 +184,7 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: s
     if tokens is not None:
         tokens_fig = given(tokens, "tokens", "--tokens")
     else:
-        tokens, tokens_fig = _tokens(spec, entry)
+        tokens, tokens_fig = model_tokens(spec, entry)
     if tokens_fig.get("note", "").startswith("estimated"):
         tokens_fig = default(
             tokens, "tokens", "Chinchilla's 20 tokens per active parameter (tokens unpublished)"
@@ -373,6 +376,11 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: s
             sweeps, serve_acc.name, latency_target_s=target_s, operating=operating
         )
     report["benchmarks"] = benchmark_scores(spec.name)
+    if hidden_costs:
+        from trillion.report.over_time import hidden_costs as over_time
+
+        tick()
+        report["hidden_costs"] = over_time(spec, tokens, region=region)
     report["sources"] = sorted(_sources(report))
     return report
 

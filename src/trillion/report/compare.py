@@ -82,7 +82,7 @@ def model_row(key: str, architecture: str | None, region: str = "World") -> dict
                                      else estimated(tc["train_flop"], "FLOP", f"a third party's estimate: {how}"))  # fmt: skip
         return {"name": key, "display_name": entry.display_name if entry else key,
                 "status": "architecture unpublished", "card": card, "figures": figs}  # fmt: skip
-    r = build_report(architecture, region=region)
+    r = build_report(architecture, region=region, hidden_costs=False)
     a, t, fp = r["architecture"], r["training"], r.get("footprint", {})
     figs.update(total_params=a["total_params"], active_params=a["active_params"], tokens=t["tokens"],
                 train_compute=r["scaling"]["train_compute_6nd"])  # fmt: skip

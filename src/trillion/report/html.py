@@ -286,9 +286,38 @@ def _serving_reason(s: dict[str, Any]) -> str:
     return s.get("reason") or f"{s['weights']} weights: the serving planner found no layout that fits"
 
 
+def _money(x: float) -> str:
+    return fmt({"value": x, "unit": "USD"})
+
+
+def _usd(p: dict[str, float] | None) -> str:
+    """USD P50 (P10 - P90) in the report's number format."""
+    return fmt({"value": p, "unit": "USD"}) if p else "-"
+
+
+def _year(p: dict[str, float], base: float) -> str:
+    from trillion.footprint.over_time import NEVER
+    from trillion.report.over_time_tables import year_text
+
+    return year_text(p, base, NEVER).replace("-", " - ")
+
+
+def _times(x: float | None) -> str:
+    return "-" if x is None else f"x{x:.2f}"
+
+
 _ENV = Environment(autoescape=select_autoescape(["html"]))
 _ENV.filters.update(
-    fmt=fmt, kind=kind, prov=provenance, words=kind_words, cap=lambda t: str(t)[:1].upper() + str(t)[1:]
+    fmt=fmt,
+    kind=kind,
+    prov=provenance,
+    words=kind_words,
+    cap=lambda t: str(t)[:1].upper() + str(t)[1:],
+    money=_money,
+    usd=_usd,
+    year=_year,
+    times=_times,
+    usd_or=lambda v, unit: fmt({"value": v, "unit": unit}),
 )
 _ENV.globals.update(label=lambda k, s=None: label(k, s)[0], serving_reason=_serving_reason, KINDS=KINDS)
 
@@ -342,6 +371,26 @@ REPORT = _ENV.from_string(
 <td{% if not s.cost_usd_per_million_tokens %} title="no shipped price for this accelerator"{% endif %}>{{ s.cost_usd_per_million_tokens|fmt if s.cost_usd_per_million_tokens else 'no shipped price' }}</td><td class="src">{{ s.min_devices|prov }}</td></tr>
 {% else %}<tr class="bad"><td>{{ s.weights }}</td><td class="v" title="{{ serving_reason(s) }}">{{ s.min_devices|fmt }}</td><td colspan="5"><span class="reason">Does not fit: {{ serving_reason(s) }}</span></td><td class="src">{{ s.min_devices|prov }}</td></tr>{% endif %}{% endfor %}</table>
 {% if r.serving_chart_svg %}<div class="chart">{{ r.serving_chart_svg|safe }}</div>{% endif %}
+{% if r.hidden_costs %}{% set h = r.hidden_costs %}{% set o = h.over_time %}<h2>Hidden costs over time</h2>
+<p class="src">Trillion's estimates from trends fitted on sourced points (<code>trillion trends</code>): the cloud price per FLOP and, for the same capability, algorithmic efficiency (training) or the inference price at fixed capability (serving). Today = the newest shipped price quote ({{ '%.1f'|format(o.base) }}); {{ o.year }} is {{ o.basis }}. Final training run only (compute rental; no experiments, staff or data).</p>
+<table><tr><th>Cost (USD, P50 (P10 - P90))</th><th>Today</th><th>{{ o.year }}, same model</th><th>{{ o.year }}, same capability</th></tr>
+<tr class="est"><td>Training, final run ({{ o.train_flop|usd_or('FLOP') }} on {{ o.train_gpu }})</td><td class="v">{{ o.train_cost_today_usd|usd }}</td><td class="v">{{ o.train_cost_usd.same_model|usd }}</td><td class="v">{{ o.train_cost_usd.same_capability|usd }}</td></tr>
+{% if o.serve_year_usd %}<tr class="est"><td>Serving one replica a year ({{ o.serve_devices }} x {{ o.serve_gpu }})</td><td class="v">{{ o.serve_year_today_usd|usd }}</td><td class="v">{{ o.serve_year_usd.same_model|usd }}</td><td class="v">{{ o.serve_year_usd.same_capability|usd }}</td></tr>
+{% else %}<tr class="bad"><td>Serving one replica a year</td><td colspan="3"><span class="reason">Does not fit: {{ o.serve_note }}</span></td></tr>{% endif %}</table>
+<h3>Who can afford it, and when</h3>
+<table><tr><th>Budget (published)</th><th>Kind</th><th>USD</th><th>Trains it (year)</th><th>Trains its capability</th><th>Serves it a year</th><th>Source</th></tr>
+{% for b in o.budgets %}<tr><td class="pub">{{ b.label }}</td><td>{{ b.kind }}</td><td class="v pub">{{ b.usd|money }}</td><td class="v est">{{ b.trains_same_model|year(o.base) }}</td><td class="v est">{{ b.trains_same_capability|year(o.base) }}</td><td class="v est"{% if not b.serves_same_model %} title="no serving plan fits"{% endif %}>{{ b.serves_same_model|year(o.base) if b.serves_same_model else '-' }}</td><td class="src">{{ b.source }}</td></tr>{% endfor %}</table>
+<div class="chart">{{ h.frontier_chart_svg|safe }}</div>
+<h3>Efficiency levers (x the baseline, trillion's estimate)</h3>
+<table><tr><th>Lever</th><th>Training cost</th><th>Training energy</th><th>Training CO2e</th><th>Serving USD per token</th><th>Serving energy per query</th><th>Serving CO2e per query</th><th>Note</th></tr>
+{% for x in h.levers.levers %}<tr class="est"><td>{{ x.lever|cap }}</td>{% for k in ('train_cost_usd', 'train_energy_mwh', 'train_co2e_t', 'serve_usd_per_m_tokens', 'serve_wh_per_query', 'serve_g_co2e_per_query') %}<td class="v"{% if x.ratio[k] is none %} title="not estimated: no shipped price, or the plan does not fit"{% endif %}>{{ x.ratio[k]|times }}</td>{% endfor %}<td class="src">{{ x.note or ('changes the ' + x.changes|join(', ')) }}</td></tr>{% endfor %}</table>
+<h3>Published quality effect of each lever (not trillion's estimate)</h3>
+<table><tr><th>Lever</th><th>Recovery, median (range)</th><th>Rows</th><th>Published variant and sources</th></tr>
+{% for x in h.levers.levers %}{% if x.quality %}<tr class="pub"><td>{{ x.lever|cap }}</td><td class="v">{% if x.quality.median_pct is defined %}{{ '%.0f'|format(x.quality.median_pct) }}% ({{ '%.0f'|format(x.quality.min_pct) }} - {{ '%.0f'|format(x.quality.max_pct) }}%){% else %}claims only{% endif %}</td><td class="v">{{ x.quality.rows }}</td><td class="src">{{ x.quality.lever }}: {{ x.quality.variant }}; {{ x.quality.sources|join('; ') }}</td></tr>{% endif %}{% endfor %}</table>
+<div class="chart">{{ h.levers_chart_svg|safe }}</div>
+<details><summary>Assumptions ({{ h.assumptions|length }})</summary><table><tr><th>Assumption</th><th>Value</th><th>Source</th></tr>
+{% for a in h.assumptions %}<tr><td>{{ a.name|cap }}</td><td>{{ a.value }}</td><td class="src">{{ a.source }}</td></tr>{% endfor %}</table></details>
+{% endif %}
 {% if r.benchmarks %}<h2>Published benchmark scores</h2><table><tr><th>{{ label('benchmark') }}</th><th>{{ label('score') }}</th><th>{{ label('protocol') }}</th><th>{{ label('status') }}</th><th>{{ label('source') }}</th></tr>
 {% for b in r.benchmarks %}<tr class="pub"><td>{{ b.benchmark }}</td><td class="v">{{ b.score|fmt }}</td><td>{{ b.protocol }}</td><td>{{ b.status }}</td><td class="src">{{ b.score.source }}</td></tr>{% endfor %}</table>{% endif %}
 <h2>Sources</h2><ul>{% for s in r.sources %}<li class="src">{{ s }}</li>{% endfor %}</ul>

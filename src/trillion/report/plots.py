@@ -224,3 +224,121 @@ def capability_svg(fit: dict[str, Any], marks: list[tuple[str, float]]) -> str:
         ax.set_title(title)
         ax.legend(fontsize=8, loc="upper left")
         return inline_svg(fig)
+
+
+def frontier_over_time_svg(o: dict[str, Any]) -> str:
+    """The affordability frontier: the training FLOP each example budget buys year by year (P50
+    line, P10-P90 band) against the FLOP the model needs (flat: the same model; falling: the same
+    capability with the algorithms' trend). A budget's line crossing the model's is the year it
+    can train it; past the price trend's data every line is an extrapolation (shaded)."""
+    f = o["frontier"]
+    years = f["years"]
+    with _figure(4.6) as fig:
+        ax = fig.subplots()
+        colors = ["#4f7cac", "#8c5fa8", "#c0504d", "#4f9a62", "#d8a93a", "#6b6b6b"]
+        for i, b in enumerate(f["budgets"]):
+            c = colors[i % len(colors)]
+            ax.plot(years, [p["p50"] for p in b["train_flop"]], color=c, lw=1.8,
+                    label=f"{b['label'][:48]} (${b['usd']:.3g})")  # fmt: skip
+            ax.fill_between(years, [p["p10"] for p in b["train_flop"]], [p["p90"] for p in b["train_flop"]],
+                            color=c, alpha=0.12, lw=0)  # fmt: skip
+        ax.axhline(f["same_model_flop"], color="black", ls="--", lw=1.4, label=f"{o['model']}: same model")
+        cap = f["same_capability_flop"]
+        ax.plot(years, [p["p50"] for p in cap], color="black", ls=":", lw=1.6,
+                label=f"{o['model']}: same capability (algorithms' trend)")  # fmt: skip
+        ax.axvspan(o["base"], years[-1], color="grey", alpha=0.06, lw=0)
+        ax.set_yscale("log")
+        _decades(ax.yaxis)
+        ax.set_xlim(years[0], years[-1])
+        ax.set_xlabel("year (shaded: extrapolated past the price trend's data)")
+        ax.set_ylabel("training FLOP the budget buys")
+        ax.set_title(f"Affordability frontier: who can train {o['model']}, and when")
+        ax.legend(loc="upper left", fontsize=8)
+        return inline_svg(fig)
+
+
+def trends_svg(trends: list[Any], until: float = 2030.0) -> str:
+    """Each trend's points (covariate trends drawn at their reference capability: each point moved
+    along the fitted covariate slope), the fit's P50 and P10-P90 prediction band, dashed past the
+    data (extrapolation). Grid trends share one panel."""
+    import math
+
+    import numpy as np
+
+    grid = [t for t in trends if t.id.startswith("grid_")]
+    main = [t for t in trends if not t.id.startswith("grid_")]
+    panels = len(main) + (1 if grid else 0)
+    cols = 2 if panels > 1 else 1
+    rows = math.ceil(panels / cols)
+    with _figure(3.0 * rows + 0.6) as fig:
+        axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+        for ax, t in zip(axes, main, strict=False):
+            f = t.fit()
+            ref = t.reference_x
+            tt = np.array([p.t for p in t.points])
+            yy = np.array([p.value for p in t.points])
+            if t.covariates:
+                xx = np.array([p.x for p in t.points])
+                yy = yy * 10 ** ((np.asarray(ref) - xx) @ f.coef[2:])
+            ax.scatter(
+                tt,
+                yy,
+                s=12,
+                color=BAR,
+                label="sourced points" + (f" (at {t.covariates[0]} {ref[0]:g})" if ref else ""),
+            )
+            lo, hi = f.t_range
+            for a, b, ls in ((lo, hi, "-"), (hi, max(until, hi), "--")):
+                g = np.linspace(a, b, 40)
+                q = f.predict(g, None if not t.covariates else [ref] * len(g))
+                ax.plot(g, q[:, 1], color="crimson", ls=ls, lw=1.4)
+                ax.fill_between(g, q[:, 0], q[:, 2], color="crimson", alpha=0.12 if ls == "-" else 0.06, lw=0)
+            fy = f.factor_per_year()
+            ax.set_yscale("log")
+            ax.set_title(f"{t.label}: x{fy['p50']:.3g} per year", fontsize=10)
+            ax.set_ylabel(t.unit, fontsize=8)
+            ax.legend(loc="best", fontsize=7)
+        if grid:
+            ax = axes[len(main)]
+            for i, t in enumerate(grid[:6]):
+                f = t.fit()
+                c = ["#4f7cac", "#8c5fa8", "#c0504d", "#4f9a62", "#d8a93a", "#6b6b6b"][i]
+                ax.scatter([p.t for p in t.points], [p.value for p in t.points], s=8, color=c)
+                g = np.linspace(f.t_range[0], until, 40)
+                ax.plot(
+                    g, f.predict(g, new_point=False)[:, 1], color=c, lw=1.2, label=t.id.removeprefix("grid_")
+                )
+            ax.set_title("Grid intensity by region (first six)", fontsize=10)
+            ax.set_ylabel("g CO2e per kWh", fontsize=8)
+            ax.legend(loc="best", fontsize=7, ncol=2)
+        for ax in axes[panels:]:
+            ax.set_visible(False)
+        fig.suptitle(
+            "Trends: sourced points, log-linear fit, P10-P90 band (dashed: extrapolation)", fontweight="bold"
+        )
+        fig.tight_layout()
+        return inline_svg(fig)
+
+
+def levers_svg(o: dict[str, Any]) -> str:
+    """Each lever's training cost, serving cost per token and training carbon as a ratio to the
+    baseline (log axis, 1 = no change)."""
+    import numpy as np
+
+    rows = [r for r in o["levers"] if r["lever"] != "baseline"]
+    keys = (("train_cost_usd", "training cost", "#4f7cac"), ("serve_usd_per_m_tokens", "serving cost per token", "#d8a93a"),
+            ("train_co2e_t", "training CO2e", "#4f9a62"))  # fmt: skip
+    with _figure(0.42 * len(rows) * 1.6 + 1.4) as fig:
+        ax = fig.subplots()
+        y = np.arange(len(rows))
+        for i, (k, label, c) in enumerate(keys):
+            vals = [r["ratio"].get(k) or np.nan for r in rows]
+            ax.barh(y + (i - 1) * 0.27, vals, height=0.26, color=c, label=label)
+        ax.axvline(1.0, color="black", lw=1)
+        ax.set_yticks(y, [r["lever"] for r in rows])
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("x the baseline (trillion's estimate; < 1 is cheaper / cleaner)")
+        ax.set_title(f"Efficiency levers for {o['model']}")
+        ax.legend(loc="lower right")
+        return inline_svg(fig)

@@ -224,13 +224,13 @@ def plan_payload(data: Any, check: Any = None) -> dict[str, Any]:
             config = loads_json(config, "config.json", max_depth=MAX_REQUEST_DEPTH)
         spec = spec_from_hf_dict(config, "config.json", name="pasted-config")
         return build_report("pasted-config", region=region, gpu=gpu, gpus=gpus, spec=spec, tokens=tokens,
-                            serve_weights=(weights,), check=check)  # fmt: skip
+                            serve_weights=(weights,), check=check, hidden_costs=False)  # fmt: skip
     name = _text(data, "model", DEFAULT_MODEL)
     if "/" in name or "\\" in name or name.endswith(".json") or name.strip(". ") == "":
         raise InputError("model", None, "the web page takes catalog names or a pasted config.json, not paths")
     entry = find(name)
     return build_report(entry.name, region=region, gpu=gpu, gpus=gpus, entry=entry, tokens=tokens,
-                        serve_weights=(weights,), check=check)  # fmt: skip
+                        serve_weights=(weights,), check=check, hidden_costs=False)  # fmt: skip
 
 
 @dataclass
