@@ -9,7 +9,7 @@ H200, 1,000 tokens in / 500 out; the world-average grid). Each lever changes one
 - MoE vs dense at equal quality (MoE models): a dense model needing `DENSE_EQUIVALENT` times the
   training FLOP (published MoE-vs-dense compute ratios; the scaling module's fine-grained MoE law
   ships no constants, so none can be used), served as the nearest-sized dense catalog model;
-- distillation: serving a 32B dense student (the size of DeepSeek-R1-Distill-Qwen-32B);
+- distillation: serving a ~32B dense student (the size of DeepSeek-R1-Distill-Qwen-32B);
 - newer hardware: training and serving on B200;
 - a cleaner grid: the same energy on a low-carbon grid (`CLEAN_REGION`), and the world grid's own
   trend to 2030 (`trillion.trends`);
@@ -30,15 +30,15 @@ from trillion.dist import Dist
 
 TRAIN_GPU, TRAIN_DEVICES, SERVE_GPU, NEW_GPU = "h100-sxm", 16_384, "h200", "b200"
 CLEAN_REGION = "FRA"  # France: 44 g CO2e/kWh (Ember 2024), a large nuclear and hydro grid
-STUDENT = "qwen3-32b"  # a 32B dense student, the size of DeepSeek-R1-Distill-Qwen-32B
+STUDENT_PARAMS = (
+    32e9  # the size of DeepSeek-R1-Distill-Qwen-32B: the student is the nearest dense catalog model
+)
 GRID_YEAR = 2030
 DENSE_EQUIVALENT = Dist.uniform(
     1 / 0.575, 1 / 0.396,
     "dense FLOP for MoE quality: DeepSeekMoE 16B matches LLaMA2 7B at 39.6% of its FLOP (Dai et al. 2024); "
     "DeepSeek-V2 saves 42.5% of DeepSeek 67B's training cost (DeepSeek-AI 2024)",
 )  # fmt: skip
-DENSE_CANDIDATES = ("llama-3.1-8b", "qwen3-32b", "llama-3.1-70b", "falcon-180b", "gopher-280b",
-                    "llama-3.1-405b", "mt-nlg-530b", "palm-540b")  # fmt: skip
 # lever -> the published rows its quality effect comes from: (lever, variant, training rows or not)
 QUALITY_VARIANT = {
     "fp8 weights": ("quantisation", "fp8-weights-acts", False),
@@ -92,12 +92,16 @@ def quality(lever: str) -> dict[str, Any] | None:
 
 
 def _nearest_dense(params: float) -> Any:
-    from trillion.catalog.resolve import resolve
+    """The published dense decoder in the catalog whose total parameters are nearest `params` (in
+    log), the stand-in served for a dense model of that size."""
+    from trillion.catalog import catalog
     from trillion.count import count
 
     best = None
-    for name in DENSE_CANDIDATES:
-        spec, _ = resolve(name)
+    for e in catalog().values():
+        spec = e.spec
+        if e.status != "published" or spec.moe is not None or spec.layers or spec.num_encoder_layers:
+            continue
         n = count(spec).total_params
         if best is None or abs(np.log(n / params)) < abs(np.log(best[1] / params)):
             best = (spec, n)
@@ -107,7 +111,6 @@ def _nearest_dense(params: float) -> Any:
 
 def setups(spec: Any) -> list[Setup]:
     """The baseline and every lever for `spec`, in the order the table shows them."""
-    from trillion.catalog.resolve import resolve
     from trillion.count import count
 
     c = count(spec)
@@ -125,7 +128,7 @@ def setups(spec: Any) -> list[Setup]:
         dense = _nearest_dense(c.active_params.total * k.median)
         out.append(Setup("dense at equal quality", serve_model=dense, train_flop_factor=k, changes=("train", "serve"),
                          note=f"training FLOP x{k.label()}; served as {dense.name}, the nearest-sized dense catalog model"))  # fmt: skip
-    student, _ = resolve(STUDENT)
+    student = _nearest_dense(STUDENT_PARAMS)
     if count(student).total_params < c.total_params:
         out.append(Setup("distillation to 32B", serve_model=student, changes=("serve",),
                          note=f"serving {student.name}; the distillation run itself (teacher samples, student "
@@ -228,7 +231,8 @@ def levers(spec: Any, tokens: int, *, seed: int = 0) -> dict[str, Any]:
                                       f"{SERVE_GPU} bf16 serving, 1,000 in / 500 out; World grid",
          "source": "the report's defaults (trillion report)"},
         {"name": "MoE dense equivalent", "value": f"x{DENSE_EQUIVALENT.label()} training FLOP", "source": DENSE_EQUIVALENT.source},
-        {"name": "distillation student", "value": STUDENT, "source": "the size of DeepSeek-R1-Distill-Qwen-32B (DeepSeek-AI 2025, Table 5)"},
+        {"name": "distillation student", "value": f"the dense catalog model nearest {STUDENT_PARAMS / 1e9:.0f}B",
+         "source": "the size of DeepSeek-R1-Distill-Qwen-32B (DeepSeek-AI 2025, Table 5)"},
         {"name": "newer hardware", "value": find_accelerator(NEW_GPU).name, "source": "catalog accelerator; price from catalog/footprint/prices.csv"},
         {"name": "cleaner grid", "value": CLEAN_REGION, "source": "catalog/footprint/grid_intensity.csv"},
         {"name": "quality", "value": "published recovery, median (range) over rows",

@@ -28,8 +28,13 @@ def usd(p: dict[str, float] | None) -> str:
     return f"${format_count(p['p50'])} (${format_count(p['p10'])}-${format_count(p['p90'])})"
 
 
-def count_range(p: dict[str, float]) -> str:
-    return f"{format_count(p['p50'])} ({format_count(p['p10'])}-{format_count(p['p90'])})"
+def flop(x: float) -> str:
+    """FLOP as "7.70e24" (counts of this size read best as powers of ten)."""
+    return f"{x:.2e}".replace("e+", "e")
+
+
+def count_range(p: dict[str, float], f: Any = format_count) -> str:
+    return f"{f(p['p50'])} ({f(p['p10'])}-{f(p['p90'])})"
 
 
 def model_year_tables(o: dict[str, Any]) -> list[Any]:
@@ -37,7 +42,7 @@ def model_year_tables(o: dict[str, Any]) -> list[Any]:
     from trillion.footprint.over_time import NEVER
 
     y, base = o["year"], o["base"]
-    t = Table(title=f"{o['model']} over time: final training run ({format_count(o['train_flop'])} FLOP on "
+    t = Table(title=f"{o['model']} over time: final training run ({flop(o['train_flop'])} FLOP on "
                     f"{o['train_gpu']}) and one serving replica-year ({o['serve_gpu']}); P50 (P10-P90), USD")  # fmt: skip
     t.add_column("cost")
     t.add_column(f"today ({base:.1f})", justify="right")
@@ -80,11 +85,11 @@ def budget_year_table(today: Any, later: dict[str, Any]) -> Table:
     t.add_column("quantity")
     t.add_column("today", justify="right")
     t.add_column(f"{later['year']:g}", justify="right")
-    t.add_row("training FLOP", count_range(today.train_flop), count_range(later["train_flop"]))
+    t.add_row("training FLOP", count_range(today.train_flop, flop), count_range(later["train_flop"], flop))
     t.add_row("parameters (compute-optimal)", count_range(today.params), count_range(later["params"]))
     t.add_row("tokens", count_range(today.tokens), count_range(later["tokens"]))
-    t.add_row("FLOP today's algorithms would need for that capability", count_range(today.train_flop),
-              count_range(later["capability_equivalent_flop"]))  # fmt: skip
+    t.add_row("FLOP today's algorithms would need for that capability", count_range(today.train_flop, flop),
+              count_range(later["capability_equivalent_flop"], flop))  # fmt: skip
     return t
 
 
