@@ -84,3 +84,27 @@ def positive_count(text: str, flag: str) -> int:
     if value > MAX_COUNT:
         raise InputError(flag, None, f"{text!r} is beyond any plan this tool makes (at most 1e20)")
     return int(value)
+
+
+def check_plot(path: str | None) -> None:
+    """Refuse an unwritable ``--plot`` before any work is done."""
+    if path:
+        from trillion.io.files import check_writable
+
+        check_writable(path, "--plot")
+
+
+def emit(payload: Any, as_json: bool, printables: Any, plot: str | None = None, svg: Any = None) -> None:
+    """One command's output: the chart `svg()` written to `plot` when asked, then `payload` as JSON
+    or each of `printables()` (tables and lines) on the console, then where the chart went."""
+    if plot:
+        from trillion.io.files import write_file
+
+        write_file(plot, svg(), "--plot")
+    if as_json:
+        print_json(payload)
+        return
+    for p in printables():
+        console.print(p)
+    if plot:
+        console.print(f"wrote {plot}")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from trillion.cli.common import console, positive_count, print_json
+from trillion.cli.common import check_plot, console, emit, positive_count, print_json
 from trillion.cli.options import EmbodiedOpt, FootprintFlags, PriceOpt, PueOpt, RegionOpt, YearOpt
 from trillion.cli.train import plan_from_flags
 from trillion.errors import InputError
@@ -181,10 +181,7 @@ def afford(
         if year is None:
             raise InputError("--year", None, "needed with --model (the year to look at), e.g. --year 2030")
         ot.check_year(year)
-        if plot:
-            from trillion.io.files import check_writable
-
-            check_writable(plot, "--plot")
+        check_plot(plot)
         from trillion.cli.common import resolve_model
         from trillion.report.build import model_tokens
 
@@ -197,22 +194,18 @@ def afford(
                 raise InputError("--budget", None, "with --model give money, e.g. 100M$")
             budgets = [{"id": "given", "label": f"--budget {budget}", "kind": "given", "usd": b.amount}]
         o = ot.model_affordability(spec, n_tokens, year, budgets, train_gpu=gpu or ot.TRAIN_GPU, **kw)
-        if plot:
-            from trillion.io.files import write_file
+
+        def printables() -> list:
+            from trillion.report.over_time_tables import model_year_tables
+
+            return [*model_year_tables(o), *assumption_lines(o["assumptions"])]
+
+        def svg() -> str:
             from trillion.report.plots import frontier_over_time_svg
 
-            write_file(plot, frontier_over_time_svg(o), "--plot")
-        if as_json:
-            print_json(o)
-            return
-        from trillion.report.over_time_tables import model_year_tables
+            return frontier_over_time_svg(o)
 
-        for t in model_year_tables(o):
-            console.print(t)
-        for line in assumption_lines(o["assumptions"]):
-            console.print(line)
-        if plot:
-            console.print(f"wrote {plot}")
+        emit(o, as_json, printables, plot, svg)
         return
     if budget is None:
         raise InputError("--budget", None, "give a budget (e.g. --budget 10M$), or --model with --year")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from trillion.cli.common import console, positive_count, print_json
+from trillion.cli.common import check_plot, emit, positive_count
 from trillion.errors import InputError
 
 Opt = typer.Option
@@ -23,27 +23,22 @@ def trends(
     from trillion.trends.series import trends as all_trends
 
     chosen = [find(trend)] if trend else list(all_trends())
-    if plot:
-        from trillion.io.files import check_writable
-
-        check_writable(plot, "--plot")
+    check_plot(plot)
     rows = [summary(t) for t in chosen]
-    if plot:
-        from trillion.io.files import write_file
+
+    def printables() -> list:
+        from trillion.report.over_time_tables import trends_table
+
+        note = ("[dim]agrees: trillion's P50 inside the published interval, or the published value inside "
+                "trillion's 95% CI when none is stated; back-test: fit to 2021, 2023-2025 points in its P10-P90[/]")  # fmt: skip
+        return [*trends_table(rows), note]
+
+    def svg() -> str:
         from trillion.report.plots import trends_svg
 
-        write_file(plot, trends_svg(chosen), "--plot")
-    if as_json:
-        print_json(rows)
-        return
-    from trillion.report.over_time_tables import trends_table
+        return trends_svg(chosen)
 
-    for line in trends_table(rows):
-        console.print(line)
-    console.print("[dim]agrees: trillion's P50 inside the published interval, or the published value inside "
-                  "trillion's 95% CI when none is stated; back-test: fit to 2021, 2023-2025 points in its P10-P90[/]")  # fmt: skip
-    if plot:
-        console.print(f"wrote {plot}")
+    emit(rows, as_json, printables, plot, svg)
 
 
 LEVERS = ("quantisation", "moe", "distillation", "hardware", "grid", "all")
@@ -65,10 +60,7 @@ def levers(
 
     if lever is not None and lever.lower() not in LEVERS:
         raise InputError("--lever", None, f"unknown lever {lever!r}: one of {', '.join(LEVERS)}")
-    if plot:
-        from trillion.io.files import check_writable
-
-        check_writable(plot, "--plot")
+    check_plot(plot)
     spec, entry = resolve_model(model)
     n = positive_count(tokens, "--tokens") if tokens else model_tokens(spec, entry)[0]
     o = run_levers(spec, n)
@@ -76,25 +68,19 @@ def levers(
         key = {"quantisation": ("fp8", "int8", "int4", "fp4"), "moe": ("dense",), "distillation": ("distillation",),
                "hardware": ("newer hardware",), "grid": ("cleaner grid", "world grid")}[lever.lower()]  # fmt: skip
         o["levers"] = [r for r in o["levers"] if r["lever"] == "baseline" or r["lever"].startswith(key)]
-    if plot:
-        from trillion.io.files import write_file
+
+    def printables() -> list:
+        from trillion.report.over_time_tables import assumption_lines, levers_table
+
+        notes = [f"[dim]{r['lever']}: {r['note']}[/]" for r in o["levers"] if r["note"]]
+        return [*levers_table(o), *notes, *assumption_lines(o["assumptions"])]
+
+    def svg() -> str:
         from trillion.report.plots import levers_svg
 
-        write_file(plot, levers_svg(o), "--plot")
-    if as_json:
-        print_json(o)
-        return
-    from trillion.report.over_time_tables import assumption_lines, levers_table
+        return levers_svg(o)
 
-    for t in levers_table(o):
-        console.print(t)
-    for r in o["levers"]:
-        if r["note"]:
-            console.print(f"[dim]{r['lever']}: {r['note']}[/]")
-    for line in assumption_lines(o["assumptions"]):
-        console.print(line)
-    if plot:
-        console.print(f"wrote {plot}")
+    emit(o, as_json, printables, plot, svg)
 
 
 def register(app: typer.Typer) -> None:

@@ -157,13 +157,17 @@ def _kw(s: Setup) -> dict[str, Any]:
     return kw
 
 
-def _train(spec: Any, tokens: int, s: Setup, seed: int) -> dict[str, Any]:
+def _plan(spec: Any, tokens: int, gpu: str, precision: str) -> Any:
     from trillion.catalog.hardware import find_accelerator, make_cluster
-    from trillion.footprint.of_train import footprint_of_plan
     from trillion.plan.train import plan_training
 
-    plan = plan_training(spec, make_cluster(find_accelerator(s.train_gpu), TRAIN_DEVICES), tokens=tokens,
-                         seq_len=4096, precision=s.precision)  # fmt: skip
+    cluster = make_cluster(find_accelerator(gpu), TRAIN_DEVICES)
+    return plan_training(spec, cluster, tokens=tokens, seq_len=4096, precision=precision)
+
+
+def _train(plan: Any, s: Setup, seed: int) -> dict[str, Any]:
+    from trillion.footprint.of_train import footprint_of_plan
+
     if not plan.fits:
         return {"reason": plan.reason}
     fp = footprint_of_plan(plan, seed=seed, **_kw(s))
@@ -172,27 +176,33 @@ def _train(spec: Any, tokens: int, s: Setup, seed: int) -> dict[str, Any]:
             "co2e_t": fp.co2e_g["location"]["p50"] * k / 1e6, "days": plan.wall_clock_days["p50"], "mfu": plan.mfu}  # fmt: skip
 
 
-def _serve(spec: Any, s: Setup, seed: int) -> dict[str, Any]:
+def _serve(sp: Any, model: Any, s: Setup, seed: int) -> dict[str, Any]:
     from trillion.catalog.hardware import find_accelerator
     from trillion.footprint.of_serve import footprint_of_serving
-    from trillion.serve.plan import plan_serving
 
-    sacc = find_accelerator(s.serve_gpu)
-    model = s.serve_model or spec
-    sp = plan_serving(model, sacc, weights=s.weights, kv=s.kv)
     if not sp.fits:
         return {"reason": sp.reason}
-    sf = footprint_of_serving(sp, sacc, seed=seed, **_kw(s))
+    sf = footprint_of_serving(sp, find_accelerator(s.serve_gpu), seed=seed, **_kw(s))
     usd = sf.cost_usd_per_million_tokens["p50"] if sf.cost_usd_per_million_tokens else None
     return {"usd_per_m_tokens": usd, "wh_per_query": sf.energy_j_per_query["p50"] / 3600,
             "g_co2e_per_query": sf.co2e_g_per_query["p50"], "devices": sp.devices_per_replica, "model": model.name}  # fmt: skip
 
 
-def levers(spec: Any, tokens: int, *, seed: int = 0) -> dict[str, Any]:
+def levers(spec: Any, tokens: int, *, seed: int = 0, baseline_plan: Any = None) -> dict[str, Any]:
     """Every lever of `spec` trained on `tokens`: absolute figures (P50), ratios to the baseline,
-    and the published quality effect. ``assumptions`` lists what each rests on."""
+    and the published quality effect. ``assumptions`` lists what each rests on. `baseline_plan`:
+    a bf16 training plan already made (the report's), used if its cluster, sequence and tokens are
+    the baseline's."""
     rows: list[dict[str, Any]] = []
-    trained: dict[tuple, dict[str, Any]] = {}  # one plan per distinct training set-up
+    from trillion.catalog.hardware import find_accelerator
+    from trillion.serve.plan import plan_serving
+
+    plans: dict[tuple, Any] = {}  # one plan per distinct hardware set-up; the grid only re-prices it
+    b = baseline_plan
+    if (b is not None and b.cluster.accelerator.name == TRAIN_GPU and b.cluster.num_devices == TRAIN_DEVICES
+            and b.seq_len == 4096 and b.tokens == tokens):  # fmt: skip
+        plans[("train", TRAIN_GPU, "bf16")] = b
+    trained: dict[tuple, dict[str, Any]] = {}
     served: dict[tuple, dict[str, Any]] = {}
     for s in setups(spec):
         if s.name.startswith("world grid in"):
@@ -202,9 +212,16 @@ def levers(spec: Any, tokens: int, *, seed: int = 0) -> dict[str, Any]:
         tk = (s.train_gpu, s.precision, str(s.train_flop_factor), *grid_key)
         sk = (s.serve_gpu, s.weights, s.kv, getattr(s.serve_model, "name", None), *grid_key)
         if tk not in trained:
-            trained[tk] = _train(spec, tokens, s, seed)
+            pk: tuple = ("train", s.train_gpu, s.precision)
+            if pk not in plans:
+                plans[pk] = _plan(spec, tokens, s.train_gpu, s.precision)
+            trained[tk] = _train(plans[pk], s, seed)
         if sk not in served:
-            served[sk] = _serve(spec, s, seed)
+            model = s.serve_model or spec
+            pk = ("serve", s.serve_gpu, s.weights, s.kv, model.name)
+            if pk not in plans:
+                plans[pk] = plan_serving(model, find_accelerator(s.serve_gpu), weights=s.weights, kv=s.kv)
+            served[sk] = _serve(plans[pk], model, s, seed)
         rows.append(
             {
                 "lever": s.name,
@@ -223,7 +240,6 @@ def levers(spec: Any, tokens: int, *, seed: int = 0) -> dict[str, Any]:
                 a, b = r[part].get(k), base[part].get(k)
                 r["ratio"][f"{part}_{k}"] = a / b if a is not None and b else None
         r["quality"] = quality(r["lever"])
-    from trillion.catalog.hardware import find_accelerator
     from trillion.units import format_count
 
     assumptions = [

@@ -376,11 +376,15 @@ def build_report(name: str = DEFAULT_MODEL, *, region: str | None = None, gpu: s
             sweeps, serve_acc.name, latency_target_s=target_s, operating=operating
         )
     report["benchmarks"] = benchmark_scores(spec.name)
-    if hidden_costs:
+    if hidden_costs and plan.fits:
         from trillion.report.over_time import hidden_costs as over_time
 
         tick()
-        report["hidden_costs"] = over_time(spec, tokens, region=region)
+        report["hidden_costs"] = over_time(
+            spec, tokens, region=region, plan=plan if precision == "bf16" else None
+        )
+    elif hidden_costs:
+        report["hidden_costs"] = {"reason": "no training plan fits, so no costs to carry over time"}
     report["sources"] = sorted(_sources(report))
     return report
 

@@ -371,7 +371,8 @@ REPORT = _ENV.from_string(
 <td{% if not s.cost_usd_per_million_tokens %} title="no shipped price for this accelerator"{% endif %}>{{ s.cost_usd_per_million_tokens|fmt if s.cost_usd_per_million_tokens else 'no shipped price' }}</td><td class="src">{{ s.min_devices|prov }}</td></tr>
 {% else %}<tr class="bad"><td>{{ s.weights }}</td><td class="v" title="{{ serving_reason(s) }}">{{ s.min_devices|fmt }}</td><td colspan="5"><span class="reason">Does not fit: {{ serving_reason(s) }}</span></td><td class="src">{{ s.min_devices|prov }}</td></tr>{% endif %}{% endfor %}</table>
 {% if r.serving_chart_svg %}<div class="chart">{{ r.serving_chart_svg|safe }}</div>{% endif %}
-{% if r.hidden_costs %}{% set h = r.hidden_costs %}{% set o = h.over_time %}<h2>Hidden costs over time</h2>
+{% if r.hidden_costs and r.hidden_costs.reason %}<h2>Hidden costs over time</h2><p class="warn reason">{{ r.hidden_costs.reason|cap }}.</p>
+{% elif r.hidden_costs %}{% set h = r.hidden_costs %}{% set o = h.over_time %}<h2>Hidden costs over time</h2>
 <p class="src">Trillion's estimates from trends fitted on sourced points (<code>trillion trends</code>): the cloud price per FLOP and, for the same capability, algorithmic efficiency (training) or the inference price at fixed capability (serving). Today = the newest shipped price quote ({{ '%.1f'|format(o.base) }}); {{ o.year }} is {{ o.basis }}. Final training run only (compute rental; no experiments, staff or data).</p>
 <table><tr><th>Cost (USD, P50 (P10 - P90))</th><th>Today</th><th>{{ o.year }}, same model</th><th>{{ o.year }}, same capability</th></tr>
 <tr class="est"><td>Training, final run ({{ o.train_flop|usd_or('FLOP') }} on {{ o.train_gpu }})</td><td class="v">{{ o.train_cost_today_usd|usd }}</td><td class="v">{{ o.train_cost_usd.same_model|usd }}</td><td class="v">{{ o.train_cost_usd.same_capability|usd }}</td></tr>

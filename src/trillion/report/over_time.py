@@ -14,15 +14,17 @@ from typing import Any
 REPORT_YEAR = 2030  # the year the report looks at: four years past today's quotes, within the trends' reach
 
 
-def hidden_costs(spec: Any, tokens: int, *, year: int = REPORT_YEAR, region: str = "World") -> dict[str, Any]:
+def hidden_costs(spec: Any, tokens: int, *, year: int = REPORT_YEAR, region: str = "World",
+                 plan: Any = None) -> dict[str, Any]:  # fmt: skip
     """The section's dict: ``over_time`` (`trillion.footprint.over_time.model_affordability`),
-    ``levers`` (`trillion.footprint.levers.levers`), both charts and the assumptions."""
+    ``levers`` (`trillion.footprint.levers.levers`, reusing the report's training `plan` where it is
+    the levers' baseline), both charts and the assumptions."""
     from trillion.footprint.levers import levers
     from trillion.footprint.over_time import model_affordability
     from trillion.report import plots
 
     o = model_affordability(spec, tokens, year, region=region)
-    lv = levers(spec, tokens)
+    lv = levers(spec, tokens, baseline_plan=plan)
     return {
         "year": year,
         "over_time": o,
