@@ -80,6 +80,7 @@ def test_afford_budget_year_end_to_end(capsys):
         ["afford", "--model", "qwen3-max", "--year", "2030", "--budget", "5 MWh"],
         ["afford", "--model", "qwen3-max", "--year", "2999"],
         ["afford"],
+        ["afford", "--budget", "10M$", "--plot", "x.svg"],  # the chart is the model's
         ["levers", "qwen3-max", "--lever", "magic"],  # an unknown lever
         ["levers", "no-such-model"],
         ["trends", "moore"],

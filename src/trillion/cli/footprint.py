@@ -209,6 +209,9 @@ def afford(
         return
     if budget is None:
         raise InputError("--budget", None, "give a budget (e.g. --budget 10M$), or --model with --year")
+    for flag, value in (("--plot", plot), ("--tokens", tokens)):
+        if value:
+            raise InputError(flag, None, "only with --model (and --year)")
     b = af.parse_budget(budget)
     if year is not None:
         ot.check_year(year)

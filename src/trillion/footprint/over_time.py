@@ -276,10 +276,11 @@ def model_affordability(spec: Any, tokens: int, target_year: float, budgets: lis
 
 
 def pick_budgets(budgets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One budget per kind for a chart (the largest of each kind), smallest first."""
+    """One budget per kind for a chart (the smallest of each kind: the one nearest the line a model
+    of this class draws), smallest first."""
     best: dict[str, dict[str, Any]] = {}
     for b in budgets:
         k = b.get("kind", b["label"])
-        if k not in best or b["usd"] > best[k]["usd"]:
+        if k not in best or b["usd"] < best[k]["usd"]:
             best[k] = b
     return sorted(best.values(), key=lambda b: b["usd"])

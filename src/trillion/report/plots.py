@@ -231,6 +231,8 @@ def frontier_over_time_svg(o: dict[str, Any]) -> str:
     line, P10-P90 band) against the FLOP the model needs (flat: the same model; falling: the same
     capability with the algorithms' trend). A budget's line crossing the model's is the year it
     can train it; past the price trend's data every line is an extrapolation (shaded)."""
+    from trillion.units import format_count
+
     f = o["frontier"]
     years = f["years"]
     with _figure(4.6) as fig:
@@ -238,8 +240,9 @@ def frontier_over_time_svg(o: dict[str, Any]) -> str:
         colors = ["#4f7cac", "#8c5fa8", "#c0504d", "#4f9a62", "#d8a93a", "#6b6b6b"]
         for i, b in enumerate(f["budgets"]):
             c = colors[i % len(colors)]
+            name = b["label"].split(" (")[0]  # the label without its parenthesis
             ax.plot(years, [p["p50"] for p in b["train_flop"]], color=c, lw=1.8,
-                    label=f"{b['label'][:48]} (${b['usd']:.3g})")  # fmt: skip
+                    label=f"{name} (${format_count(b['usd'])})")  # fmt: skip
             ax.fill_between(years, [p["p10"] for p in b["train_flop"]], [p["p90"] for p in b["train_flop"]],
                             color=c, alpha=0.12, lw=0)  # fmt: skip
         ax.axhline(f["same_model_flop"], color="black", ls="--", lw=1.4, label=f"{o['model']}: same model")
@@ -255,6 +258,13 @@ def frontier_over_time_svg(o: dict[str, Any]) -> str:
         ax.set_title(f"Affordability frontier: who can train {o['model']}, and when")
         ax.legend(loc="upper left", fontsize=8)
         return inline_svg(fig)
+
+
+def _at(covariates: tuple[str, ...], ref: tuple[float, ...]) -> str:
+    """Where a covariate trend's points are drawn: "(as datacenter parts)", "(at mmlu 70)"."""
+    if not ref:
+        return ""
+    return " (as datacenter parts)" if covariates[0] == "datacenter" else f" (at {covariates[0]} {ref[0]:g})"
 
 
 def trends_svg(trends: list[Any], until: float = 2030.0) -> str:
@@ -285,7 +295,7 @@ def trends_svg(trends: list[Any], until: float = 2030.0) -> str:
                 yy,
                 s=12,
                 color=BAR,
-                label="sourced points" + (f" (at {t.covariates[0]} {ref[0]:g})" if ref else ""),
+                label="sourced points" + _at(t.covariates, ref),
             )
             lo, hi = f.t_range
             for a, b, ls in ((lo, hi, "-"), (hi, max(until, hi), "--")):
@@ -338,7 +348,13 @@ def levers_svg(o: dict[str, Any]) -> str:
         ax.set_yticks(y, [r["lever"] for r in rows])
         ax.invert_yaxis()
         ax.set_xscale("log")
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+        ax.xaxis.set_major_locator(FixedLocator([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"x{x:g}"))  # one text per tick, no mathtext
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("x the baseline (trillion's estimate; < 1 is cheaper / cleaner)")
         ax.set_title(f"Efficiency levers for {o['model']}")
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3)
+        fig.tight_layout()
         return inline_svg(fig)
