@@ -26,6 +26,10 @@ from trillion.spec.model import MLA, MLP, Attention, ModelSpec, MoE
 
 Status = Literal["published", "estimate", "rumoured"]
 DEFAULT_MODEL = "qwen3-max"  # the main job's embedded default (`trillion report` with no name)
+# the report's set-up where a run's own is unpublished (also the baseline of the levers and the
+# affordability over time): Llama 3 405B's published scale, and a current serving accelerator
+DEFAULT_CLUSTER = ("h100-sxm", 16384)
+SERVE_GPU = "h200"
 # `trillion compare` with no names: the default model and the frontier it is compared with
 FRONTIER = (
     "qwen3-max",

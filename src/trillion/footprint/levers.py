@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from trillion.catalog import DEFAULT_CLUSTER, SERVE_GPU
 from trillion.dist import Dist
 
-TRAIN_GPU, TRAIN_DEVICES, SERVE_GPU, NEW_GPU = "h100-sxm", 16_384, "h200", "b200"
+(TRAIN_GPU, TRAIN_DEVICES), NEW_GPU = DEFAULT_CLUSTER, "b200"
 CLEAN_REGION = "FRA"  # France: 44 g CO2e/kWh (Ember 2024), a large nuclear and hydro grid
 STUDENT_PARAMS = (
     32e9  # the size of DeepSeek-R1-Distill-Qwen-32B: the student is the nearest dense catalog model

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from trillion.catalog import DEFAULT_CLUSTER, SERVE_GPU
 from trillion.dist import SAMPLES, percentiles
 from trillion.errors import InputError
 
@@ -210,7 +211,7 @@ def example_budgets() -> list[dict[str, Any]]:
     return sorted(rows, key=lambda b: b["usd"])
 
 
-TRAIN_GPU, SERVE_GPU, SERVE_WEIGHTS = "h100-sxm", "h200", "fp8"  # the report's defaults
+TRAIN_GPU, SERVE_WEIGHTS = DEFAULT_CLUSTER[0], "fp8"  # the report's defaults
 
 
 def flop_per_usd(acc: Any, usd: float, *, seed: int = 0, **kwargs: Any) -> tuple[dict[str, float], Any]:
@@ -262,11 +263,12 @@ def model_affordability(spec: Any, tokens: int, target_year: float, budgets: lis
                serve_devices=sp.devices_per_replica if sp.fits else None, serve_note=serve_note,
                train_assumptions=today.assumptions)  # fmt: skip
     r = rates()
+    algo = r.draws(seed)["algo"]  # the same slope draws as model_over_time's (same seed)
     years = np.arange(np.floor(r.base), max(year, r.base + 10) + 1)
     out["frontier"] = {"years": [float(y) for y in years],
                        "budgets": frontier(pick_budgets(budgets), per_usd, years, seed=seed),
                        "same_model_flop": train_flop,
-                       "same_capability_flop": [percentiles(train_flop * 10 ** (r.draws(seed)["algo"] * (y - r.base))) for y in years]}  # fmt: skip
+                       "same_capability_flop": [percentiles(train_flop * 10 ** (algo * (y - r.base))) for y in years]}  # fmt: skip
     out["assumptions"] = out["assumptions"] + [
         {"name": "training hardware", "value": acc.name, "source": "the report's default cluster accelerator; pass --gpu"},
         {"name": "serving", "value": f"one replica of {sp.devices_per_replica} x {sacc.name} at {SERVE_WEIGHTS} weights, 8,760 h a year",

@@ -11,17 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from trillion.catalog import DEFAULT_MODEL
+from trillion.catalog import DEFAULT_CLUSTER, DEFAULT_MODEL, SERVE_GPU
 from trillion.errors import InputError
 from trillion.report import plots
 from trillion.report.kinds import KIND_LABEL, kind_of  # noqa: F401 (re-exported for renderers)
 from trillion.report.replay import replay_rows
 
 # trillion's choices where a model's catalog entry publishes nothing (each labelled as such in the report)
-DEFAULT_CLUSTER = ("h100-sxm", 16384)  # Llama 3 405B's published scale, when a run's cluster is unpublished
 DEFAULT_PRECISION = "bf16"
 SERVE_PRECISIONS = ("bf16", "fp8", "int4")
-SERVE_GPU = "h200"
 SERVE_PROMPT, SERVE_OUTPUT = 1000, 500  # tokens per query of the serving economics
 
 

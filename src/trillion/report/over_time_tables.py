@@ -148,7 +148,7 @@ def trends_table(rows: list[dict[str, Any]]) -> list[Any]:
             ag = "yes" if p["agrees"] else "no"
             notes.append(f"{r['id']}: published {p['trend']} = {p['published']} {p['unit']}"
                          + (f" ({p['published_low']}-{p['published_high']})" if p["published_low"] else "")
-                         + f"; {p['source'][:90]}")  # fmt: skip
+                         + f"; {p['source']}")  # fmt: skip
         else:
             pt, ag = "none", "-"
             unpublished.append(r["id"])

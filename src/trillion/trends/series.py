@@ -90,12 +90,12 @@ class Trend:
     def primary_rate(self) -> dict[str, str] | None:
         return next((r for r in self.published if r["trend"] == self.primary), None)
 
-    def comparisons(self) -> list[dict[str, Any]]:
+    def comparisons(self, f: Fit | None = None) -> list[dict[str, Any]]:
         """Every published rate of this quantity beside the fit (`trillion.trends.published`), the
         primary first."""
         from trillion.trends.published import compare
 
-        f = self.fit()
+        f = f or self.fit()
         rows = [r for r in self.published if r["trend"].startswith(self.compared or (self.primary or "\0",))]
         rows.sort(key=lambda r: r["trend"] != self.primary)
         out = [c for c in (compare(f, r) for r in rows) if c]
@@ -259,7 +259,7 @@ def summary(trend: Trend) -> dict[str, Any]:
     f = trend.fit()
     return {
         "id": trend.id, "label": trend.label, "unit": trend.unit, "what": trend.what,
-        "fit": f.to_dict(), "published": trend.comparisons(), "unpublished": trend.unpublished_reason,
+        "fit": f.to_dict(), "published": trend.comparisons(f), "unpublished": trend.unpublished_reason,
         "backtest": trend.backtest(),
         "points": [{"date": p.t, "value": p.value, "item": p.item, "source": p.source, "x": list(p.x)} for p in trend.points],
     }  # fmt: skip
